@@ -1,0 +1,36 @@
+"""All writes to accounts data go through here."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken, hash_key
+
+# Updating last_used_at on every request would write to the database on every API call.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+@transaction.atomic
+def do_create_api_token(user, name: str) -> tuple[ApiToken, str]:
+    """Create a token and return it with its plain key, which is never retrievable again."""
+    key = ApiToken.generate_key()
+    name = (name or "").strip()[:100] or "API token"
+    token = ApiToken.objects.create(user=user, name=name, key_hash=hash_key(key), key_prefix=key[:10])
+    return token, key
+
+
+def do_revoke_api_token(token: ApiToken) -> None:
+    token.delete()
+
+
+def authenticate_api_key(key: str):
+    """The token for a plain key, with its user, or None. Inactive users' tokens do not authenticate."""
+    if not key:
+        return None
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

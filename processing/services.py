@@ -1,0 +1,27 @@
+"""Writes for the processing app. Jobs are enqueued only after the transaction that created them commits."""
+
+import os
+import socket
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import QueuePing
+
+
+def do_send_ping(queue: str) -> QueuePing:
+    from .actors import PING_ACTORS  # actors import services; import here to keep that one-way at load time
+
+    if queue not in PING_ACTORS:
+        raise ValueError(f"unknown queue {queue!r}; expected one of {sorted(PING_ACTORS)}")
+    with transaction.atomic():
+        ping = QueuePing.objects.create(queue=queue)
+        transaction.on_commit(lambda: PING_ACTORS[queue].send(str(ping.pk)))
+    return ping
+
+
+def do_handle_ping(ping_id: str) -> None:
+    # Idempotent: a redelivered message re-stamps nothing.
+    QueuePing.objects.filter(pk=ping_id, handled_at__isnull=True).update(
+        handled_at=timezone.now(), handled_by=f"{socket.gethostname()}:{os.getpid()}"
+    )

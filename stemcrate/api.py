@@ -1,0 +1,23 @@
+"""Project-wide REST API plumbing: pagination and error shape."""
+
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(PageNumberPagination):
+    """{count, next, previous, results}, with ?page= and an optional ?page_size= up to 200."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus a top-level "detail" on validation errors so every 4xx carries a readable reason."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
+        first_field, messages = next(iter(response.data.items()), (None, None))
+        if first_field is not None:
+            message = messages[0] if isinstance(messages, list) and messages else messages
+            prefix = "" if first_field == "non_field_errors" else f"{first_field}: "
+            response.data = {"detail": f"{prefix}{message}", **response.data}
+    return response

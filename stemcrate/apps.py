@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StemcrateConfig(AppConfig):
+    name = "stemcrate"
+    verbose_name = "Stemcrate"

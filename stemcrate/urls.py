@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from accounts import api as accounts_api
+
+from . import health
+
+admin.site.site_header = "Stemcrate administration"
+admin.site.site_title = "Stemcrate admin"
+
+router = SimpleRouter()
+router.register("auth/tokens", accounts_api.ApiTokenViewSet, basename="token")
+
+api_patterns = [
+    path("auth/token/", accounts_api.obtain_token, name="token"),
+    path("me/", accounts_api.me, name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path("api/", include((api_patterns, "api"))),
+    path("jobs/", include("processing.urls")),
+    path("", include("library.urls")),
+]

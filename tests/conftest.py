@@ -1,0 +1,124 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from processing.heartbeat import live_workers
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("alice", "alice@example.com", PASSWORD)
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("bob", "bob@example.com", PASSWORD)
+
+
+@pytest.fixture
+def user_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def redis_client():
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.ping()
+    return client
+
+
+@pytest.fixture
+def clean_redis(redis_client):
+    """An empty test Redis database (never the one `make run` uses: see tests/testenv.py)."""
+    redis_client.flushdb()
+    yield redis_client
+    redis_client.flushdb()
+
+
+def _database_url_for_subprocess() -> str:
+    """The URL of the database this test is using (the test database), for a worker process to open."""
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    user = quote(s.get("USER") or "")
+    password = f":{quote(s['PASSWORD'])}" if s.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+class WorkerProcess:
+    """A real `manage.py rundramatiq` process consuming the given queues of the test broker."""
+
+    def __init__(self, queues, log_path):
+        self.queues = queues
+        self.log_path = log_path
+        self.proc = None
+
+    def start(self, timeout=60):
+        env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), "PYTHONUNBUFFERED": "1"}
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
+        cmd = [sys.executable, str(ROOT / "manage.py"), "rundramatiq", "--processes", "1", "--threads", "2"]
+        cmd += ["--queues", *self.queues]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()}")
+            if any(set(self.queues) <= set(w["queues"]) for w in live_workers()):
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"worker did not report a heartbeat within {timeout} s:\n{self.log_path.read_text()}")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            # Signal the main process only: it forwards the signal to its worker processes, and a second
+            # SIGTERM would make dramatiq kill them hard instead of shutting down cleanly.
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+@pytest.fixture
+def worker_factory(clean_redis, tmp_path):
+    """Start real worker processes; each is stopped at the end of the test."""
+    started = []
+
+    def start(*queues):
+        worker = WorkerProcess(list(queues), tmp_path / f"worker-{len(started)}.log").start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -1,0 +1,15 @@
+"""Loaded with `-p tests.testenv`, before pytest-django imports the settings.
+
+Tests use their own Redis database and Dramatiq namespace, so a `make run` on the same machine keeps its
+queues and workers, and tests never consume a developer's jobs (or the other way round).
+"""
+
+import os
+
+os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ["DRAMATIQ_NAMESPACE"] = "stemcrate-test"
+os.environ.setdefault("STEMCRATE_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
+os.environ.setdefault("WORKER_HEARTBEAT_INTERVAL", "1")
+os.environ.setdefault("WORKER_HEARTBEAT_TTL", "4")
+os.environ.pop("DEBUG", None)
+os.environ.pop("SECRET_KEY", None)
