@@ -1,11 +1,14 @@
-"""Dramatiq actors. Thin: load ids, call an engine or a service, store results."""
+"""Dramatiq actors. Thin: a message carries a job id; the job system claims it and calls the step."""
 
 import dramatiq
 
-from . import services
+from . import jobs, services
+from .engines.audio_io import AudioError
 
 # Diagnostics need no retries: a lost ping is exactly what they are there to reveal.
 PING_OPTIONS = {"max_retries": 0, "time_limit": 30_000}
+# Retries are the job system's (state in the database, see jobs.run), not Dramatiq's.
+JOB_OPTIONS = {"max_retries": 0}
 
 
 @dramatiq.actor(queue_name="cpu", **PING_OPTIONS)
@@ -19,3 +22,13 @@ def ping_gpu(ping_id: str):
 
 
 PING_ACTORS = {"cpu": ping_cpu, "gpu": ping_gpu}
+
+
+@dramatiq.actor(queue_name="cpu", time_limit=45 * 60_000, **JOB_OPTIONS)
+def analyse(job_id: str):
+    from .analysis_task import analyse_job
+
+    jobs.run(job_id, analyse_job, permanent=(AudioError,))
+
+
+JOB_ACTORS = {"analyse": analyse}

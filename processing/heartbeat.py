@@ -70,8 +70,27 @@ class WorkerHeartbeat(Middleware):
                 logger.warning("could not remove heartbeat %s on shutdown", self._key)
 
     def _run(self):
+        last_sweep = 0.0
         while not self._stop.wait(settings.WORKER_HEARTBEAT_INTERVAL):
             self._beat()
+            if time.monotonic() - last_sweep >= settings.JOB_SWEEP_INTERVAL:
+                last_sweep = time.monotonic()
+                self._sweep()
+
+    def _sweep(self):
+        """Every live worker also looks for jobs whose worker died. Conditional updates make this idempotent."""
+        from django.db import close_old_connections
+
+        from .jobs import sweep_stale_jobs
+
+        try:
+            result = sweep_stale_jobs()
+            if any(result.values()):
+                logger.warning("stale jobs: %s", result)
+        except Exception:  # the sweep must never take the heartbeat down with it
+            logger.exception("stale-job sweep failed")
+        finally:
+            close_old_connections()
 
     def _beat(self):
         record = {**self._record, "device": _device(), "beat_at": time.time()}

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 
@@ -22,3 +23,71 @@ class QueuePing(models.Model):
     def __str__(self):
         state = f"handled by {self.handled_by}" if self.handled_at else "waiting"
         return f"ping on {self.queue} ({state})"
+
+
+class Job(models.Model):
+    """One unit of background work. Its state lives here, not in the broker, so nothing is lost with Redis.
+
+    A running job holds a lease (`lease_until`) that its worker renews while it works; a job whose lease
+    lapsed belongs to a worker that died, and the sweeper re-queues it (or fails it after MAX_ATTEMPTS).
+    """
+
+    class Kind(models.TextChoices):
+        ANALYSE = "analyse", "Analysis"
+        SEPARATE = "separate", "Stem separation"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    MAX_ATTEMPTS = 3
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    track = models.ForeignKey("library.Track", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    params = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=10, default="cpu")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True, help_text="What the user sees.")
+    traceback = models.TextField(blank=True, help_text="For admins only.")
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    worker = models.CharField(max_length=200, blank=True)
+    device = models.CharField(max_length=20, blank=True)
+    model_name = models.CharField(max_length=50, blank=True)
+    model_version = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [
+            models.Index(fields=["owner", "-queued_at"]),
+            models.Index(fields=["status", "lease_until"]),
+            models.Index(fields=["track", "kind"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

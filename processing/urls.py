@@ -5,4 +5,7 @@ from . import views
 app_name = "processing"
 urlpatterns = [
     path("", views.jobs, name="jobs"),
+    path("<uuid:job_id>/row", views.job_row, name="job_row"),
+    path("<uuid:job_id>/cancel", views.job_cancel, name="job_cancel"),
+    path("<uuid:job_id>/retry", views.job_retry, name="job_retry"),
 ]

@@ -1,8 +1,18 @@
 import redis
 from django.conf import settings
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
+from . import jobs as job_service
 from .heartbeat import live_workers, workers_by_queue
+from .models import Job
+
+
+def _get_job_for_user(request, job_id) -> Job:
+    return get_object_or_404(Job.objects.filter(owner=request.user), pk=job_id)
 
 
 def _worker_status():
@@ -13,7 +23,59 @@ def _worker_status():
     return {"broker_error": None, "queues": workers_by_queue(workers)}
 
 
+@require_GET
 def jobs(request):
-    context = {"jobs": [], "queue_names": settings.QUEUES, **_worker_status()}
+    queryset = Job.objects.filter(owner=request.user).select_related("track").defer("traceback", "params")
+    status = request.GET.get("status", "")
+    if status == "active":
+        queryset = queryset.filter(status__in=Job.ACTIVE)
+    elif status in Job.Status.values:
+        queryset = queryset.filter(status=status)
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    context = {
+        "jobs": page.object_list,
+        "page_obj": page,
+        "status_filter": status,
+        "statuses": Job.Status.choices,
+        "queue_names": settings.QUEUES,
+        "has_active": any(job.is_active for job in page.object_list),
+        **_worker_status(),
+    }
+    if request.htmx and request.htmx.target == "job-list":
+        return render(request, "processing/jobs.html#job-list", context)
     template = "processing/jobs.html#workers" if request.htmx else "processing/jobs.html"
     return render(request, template, context)
+
+
+@require_GET
+def job_row(request, job_id):
+    """One job's row, polled while it is queued or running; 286 stops the polling once it has ended."""
+    job = _get_job_for_user(request, job_id)
+    response = render(request, "processing/jobs.html#job", {"job": job})
+    if not job.is_active:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@require_POST
+def job_cancel(request, job_id):
+    job = job_service.cancel(_get_job_for_user(request, job_id))
+    return _after_action(request, job, "Cancelled." if job.status == "cancelled" else "Cancelling…")
+
+
+@require_POST
+def job_retry(request, job_id):
+    job = _get_job_for_user(request, job_id)
+    if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
+        messages.error(request, "Only a failed or cancelled job can be retried.")
+        return _after_action(request, job, None)
+    job = job_service.retry(job)
+    return _after_action(request, job, "Queued again.")
+
+
+def _after_action(request, job, message):
+    if request.htmx:
+        return render(request, "processing/jobs.html#job", {"job": job})
+    if message:
+        messages.success(request, message)
+    return redirect(request.POST.get("next") or "processing:jobs")

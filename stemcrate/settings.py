@@ -38,6 +38,7 @@ def env_list(name, default=""):
 
 
 VAR_DIR = Path(env("STEMCRATE_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env("SECRET_KEY")
@@ -108,7 +109,6 @@ TEMPLATES = [
 ]
 
 # Database: SQLite under var/ unless DATABASE_URL points elsewhere (postgres://user:pass@host:5432/name).
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
@@ -118,7 +118,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Workers are other processes: tests that run a real worker need an on-disk test database they can open.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One per test process, so two test runs on one machine do not recreate each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -141,7 +142,8 @@ USE_TZ = True
 # Static files: WhiteNoise serves them in development and production alike; nothing comes from a CDN.
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(env("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start when it is missing
 
 # Media: local files under var/media, or S3-compatible storage (AWS, MinIO) when a bucket is configured.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", VAR_DIR / "media"))
@@ -158,6 +160,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "secret_key": env("AWS_SECRET_ACCESS_KEY"),
             "default_acl": None,
             "querystring_auth": True,  # private objects; playback gets short-lived presigned URLs
+            "signature_version": "s3v4",
             "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 600),
             "file_overwrite": False,
         },
@@ -175,6 +178,14 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Uploads stream to a temporary file on disk (never held in memory), hashed as they arrive.
+FILE_UPLOAD_HANDLERS = ["library.uploads.HashingUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
+UPLOAD_MAX_SIZE = env_int("UPLOAD_MAX_SIZE_MB", 500) * 1_000_000
+UPLOAD_MAX_DURATION = env_int("UPLOAD_MAX_DURATION_MINUTES", 30) * 60
+# Form fields besides the file; the file itself is not bound by this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Email: the console unless an SMTP host is configured.
 EMAIL_HOST = env("EMAIL_HOST")
@@ -233,6 +244,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Tracks and jobs both have a "status" with different choices: name each set explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "TrackStatusEnum": "library.models.Track.Status",
+        "JobStatusEnum": "processing.models.Job.Status",
+    },
 }
 
 # Background work: Dramatiq on Redis, two queues. The GPU worker consumes only "gpu".
@@ -247,6 +263,7 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.Callbacks",
         "dramatiq.middleware.Retries",
         "dramatiq.middleware.ShutdownNotifications",
+        "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "processing.heartbeat.WorkerHeartbeat",
     ],
@@ -257,6 +274,8 @@ QUEUES = ("cpu", "gpu")
 # A worker that has not written its heartbeat for this long is considered dead.
 WORKER_HEARTBEAT_INTERVAL = env_int("WORKER_HEARTBEAT_INTERVAL", 5)
 WORKER_HEARTBEAT_TTL = env_int("WORKER_HEARTBEAT_TTL", 20)
+# How often each worker looks for running jobs whose lease lapsed (their worker died) and re-queues them.
+JOB_SWEEP_INTERVAL = env_int("JOB_SWEEP_INTERVAL", 30)
 # /healthz answers 503 unless every queue here has a live worker.
 HEALTHZ_REQUIRED_QUEUES = env_list("HEALTHZ_REQUIRED_QUEUES", ",".join(QUEUES))
 
@@ -268,7 +287,7 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
+from library import api as library_api
+from processing import api as processing_api
 
 from . import health
 
@@ -12,6 +14,10 @@ admin.site.site_title = "Stemcrate admin"
 
 router = SimpleRouter()
 router.register("auth/tokens", accounts_api.ApiTokenViewSet, basename="token")
+router.register("tracks", library_api.TrackViewSet, basename="track")
+router.register("tags", library_api.TagViewSet, basename="tag")
+router.register("collections", library_api.CollectionViewSet, basename="collection")
+router.register("jobs", processing_api.JobViewSet, basename="job")
 
 api_patterns = [
     path("auth/token/", accounts_api.obtain_token, name="token"),

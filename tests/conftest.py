@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-9"
 
 
+@pytest.fixture(autouse=True)
+def isolated_media(settings, tmp_path_factory):
+    """Each test stores files in a media folder of its own, so it can assert exactly what was stored."""
+    media = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = media
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": media}},
+    }
+    return media
+
+
 @pytest.fixture
 def password():
     return PASSWORD
@@ -80,11 +92,18 @@ class WorkerProcess:
         self.proc = None
 
     def start(self, timeout=60):
-        env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url_for_subprocess(),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
         cmd = [sys.executable, str(ROOT / "manage.py"), "rundramatiq", "--processes", "1", "--threads", "2"]
         cmd += ["--queues", *self.queues]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

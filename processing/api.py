@@ -1,0 +1,41 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from . import jobs as job_service
+from .models import Job
+from .serializers import JobSerializer
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your jobs, newest first. The traceback is for admins and never appears here."""
+
+    serializer_class = JobSerializer
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Job.objects.none()
+        queryset = Job.objects.filter(owner=self.request.user).defer("traceback")
+        for field in ("status", "kind"):
+            value = self.request.query_params.get(field)
+            if value:
+                queryset = queryset.filter(**{field: value})
+        track = self.request.query_params.get("track")
+        return queryset.filter(track_id=track) if track else queryset
+
+    @extend_schema(request=None, responses=JobSerializer, summary="Cancel a queued or running job")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = job_service.cancel(self.get_object())
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=JobSerializer, summary="Queue a failed or cancelled job again")
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        job = self.get_object()
+        if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
+            return Response({"detail": f"Only a failed or cancelled job can be retried; this one is {job.status}."},
+                            status=status.HTTP_409_CONFLICT)  # fmt: skip
+        return Response(JobSerializer(job_service.retry(job)).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,237 @@
+"""The job system every processing step uses: create, enqueue after commit, claim, lease, progress, finish.
+
+State lives in the Job row; a message carries only the job id. Every state change is a conditional UPDATE, so
+a redelivered message, a cancelled job or a job another worker already claimed is a no-op, never a duplicate.
+"""
+
+import logging
+import os
+import socket
+import threading
+import traceback as tb
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import Job
+
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60  # a running job's worker renews its lease every LEASE_SECONDS / 3
+RETRY_DELAYS_MS = (10_000, 60_000, 300_000)
+
+
+class JobCancelled(Exception):
+    """Raised inside a running job when its user cancelled it."""
+
+
+class TransientJobError(Exception):
+    """A failure a later attempt may not meet (storage, broker, database): the job is retried with backoff."""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _send(job: Job, delay_ms: int | None = None) -> None:
+    from .actors import JOB_ACTORS
+
+    options = {"delay": delay_ms} if delay_ms else {}
+    JOB_ACTORS[job.kind].send_with_options(args=(str(job.pk),), **options)
+
+
+def create_job(owner, kind: str, *, track=None, params: dict | None = None) -> Job:
+    """Create a queued job and send its message once the surrounding transaction commits."""
+    from .actors import JOB_ACTORS
+
+    queue = JOB_ACTORS[kind].queue_name
+    with transaction.atomic():
+        job = Job.objects.create(owner=owner, kind=kind, track=track, params=params or {}, queue=queue)
+        transaction.on_commit(lambda: _send(job))
+    return job
+
+
+def claim(job_id) -> Job | None:
+    """Move a queued job to running for this worker, or None when it is not this worker's to run."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED, cancel_requested=False).update(
+        status=Job.Status.RUNNING,
+        started_at=now,
+        finished_at=None,
+        lease_until=now + timedelta(seconds=LEASE_SECONDS),
+        attempts=F("attempts") + 1,
+        worker=worker_name(),
+        progress=0,
+        stage="Starting",
+        error="",
+    )
+    if not claimed:
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED, cancel_requested=True).update(
+            status=Job.Status.CANCELLED, finished_at=now
+        )
+        return None
+    return Job.objects.get(pk=job_id)
+
+
+def report(job_id, fraction: float | None = None, stage: str | None = None, **fields) -> None:
+    """Progress (0..1) and stage, renewing the lease. Raises JobCancelled when the user cancelled the job."""
+    updates = {"lease_until": timezone.now() + timedelta(seconds=LEASE_SECONDS), **fields}
+    if fraction is not None:
+        updates["progress"] = max(0, min(100, round(fraction * 100)))
+    if stage is not None:
+        updates["stage"] = stage[:100]
+    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(**updates)
+    if Job.objects.filter(pk=job_id, cancel_requested=True).exists():
+        raise JobCancelled
+
+
+def succeed(job_id, stage: str = "Done") -> None:
+    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
+        status=Job.Status.SUCCEEDED, progress=100, stage=stage, finished_at=timezone.now(), lease_until=None
+    )
+
+
+def fail(job_id, error: str, traceback: str = "") -> None:
+    Job.objects.filter(pk=job_id).exclude(status__in=[Job.Status.SUCCEEDED, Job.Status.CANCELLED]).update(
+        status=Job.Status.FAILED,
+        error=error[:2000],
+        traceback=traceback[-20000:],
+        finished_at=timezone.now(),
+        lease_until=None,
+    )
+
+
+def _requeue(job: Job, reason: str) -> bool:
+    """Back to queued for another attempt with backoff; False when the attempts are used up."""
+    if job.attempts >= Job.MAX_ATTEMPTS:
+        return False
+    updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        status=Job.Status.QUEUED, stage=f"Waiting to retry ({reason})"[:100], lease_until=None
+    )
+    if updated:
+        delay = RETRY_DELAYS_MS[min(job.attempts, len(RETRY_DELAYS_MS)) - 1]
+        transaction.on_commit(lambda: _send(job, delay_ms=delay))
+    return bool(updated)
+
+
+def cancel(job: Job) -> Job:
+    """Cancel a queued job at once; ask a running one to stop at its next progress report."""
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.CANCELLED, cancel_requested=True, finished_at=now, stage="Cancelled"
+    )
+    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(cancel_requested=True, stage="Cancelling…")
+    job.refresh_from_db()
+    return job
+
+
+def retry(job: Job) -> Job:
+    """Queue a failed or cancelled job again (a fresh set of attempts)."""
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).update(
+            status=Job.Status.QUEUED,
+            cancel_requested=False,
+            attempts=0,
+            progress=0,
+            stage="Queued",
+            error="",
+            traceback="",
+            queued_at=timezone.now(),
+            started_at=None,
+            finished_at=None,
+        )
+        job.refresh_from_db()
+        if updated:
+            transaction.on_commit(lambda: _send(job))
+    return job
+
+
+class _LeaseKeeper:
+    """Renews a running job's lease in the background, so long model calls without progress keep it alive."""
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"lease-{job_id}")
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self):
+        from django.db import close_old_connections
+
+        try:
+            while not self._stop.wait(LEASE_SECONDS / 3):
+                Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
+                    lease_until=timezone.now() + timedelta(seconds=LEASE_SECONDS)
+                )
+        finally:
+            close_old_connections()
+
+
+def run(job_id, work: Callable[[Job], None], *, permanent: tuple[type[BaseException], ...] = ()) -> str:
+    """Run `work(job)` for a job message: claim, keep the lease, and record how it ended.
+
+    - `permanent` exceptions (bad audio, a missing model) fail the job at once with their message.
+    - TransientJobError and OSError re-queue it with backoff, up to Job.MAX_ATTEMPTS attempts.
+    - Anything else fails it with a generic message for the user and the traceback for admins.
+    Returns "skipped", "succeeded", "cancelled", "retrying" or "failed".
+    """
+    job = claim(job_id)
+    if job is None:
+        return "skipped"
+    try:
+        with _LeaseKeeper(job.pk):
+            work(job)
+    except JobCancelled:
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.CANCELLED, finished_at=timezone.now(), stage="Cancelled", lease_until=None
+        )
+        return "cancelled"
+    except permanent as exc:
+        fail(job.pk, str(exc))
+        return "failed"
+    except (TransientJobError, OSError) as exc:
+        logger.warning("job %s attempt %s hit a transient error: %s", job.pk, job.attempts, exc)
+        if _requeue(job, type(exc).__name__):
+            return "retrying"
+        fail(job.pk, f"Failed after {job.attempts} attempts: {exc}", tb.format_exc())
+        return "failed"
+    except Exception as exc:
+        logger.exception("job %s failed", job.pk)
+        fail(job.pk, f"Something went wrong ({type(exc).__name__}). Retry the job; if it fails again, report it.",
+             tb.format_exc())  # fmt: skip
+        return "failed"
+    succeed(job.pk)
+    return "succeeded"
+
+
+def sweep_stale_jobs() -> dict:
+    """Find running jobs whose worker stopped renewing the lease: re-queue them, or fail them when out of tries."""
+    now = timezone.now()
+    requeued = failed = 0
+    for job in Job.objects.filter(status=Job.Status.RUNNING, lease_until__lt=now):
+        with transaction.atomic():
+            if job.attempts < Job.MAX_ATTEMPTS:
+                if _requeue(job, "worker stopped"):
+                    requeued += 1
+            elif Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, lease_until__lt=now).update(
+                status=Job.Status.FAILED,
+                error=f"The worker running this job stopped {job.attempts} times. Retry it, or check the workers.",
+                finished_at=now,
+                lease_until=None,
+            ):
+                failed += 1
+    return {"requeued": requeued, "failed": failed}
+
+
+def enqueue_track_analysis(track) -> Job:
+    return create_job(track.owner, Job.Kind.ANALYSE, track=track)
