@@ -9,11 +9,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from processing.serializers import JobSerializer
+from processing.services import do_request_separation
+
 from . import services
 from .filters import TrackFilters
-from .models import Collection, Tag, Track
+from .models import Collection, Stem, Tag, Track
 from .serializers import (
     CollectionSerializer,
+    SeparateRequestSerializer,
+    StemSerializer,
     TagSerializer,
     TrackDetailSerializer,
     TrackIdsSerializer,
@@ -113,6 +118,30 @@ class TrackViewSet(
 
     def perform_destroy(self, instance):
         services.do_delete_track(instance)
+
+    @extend_schema(
+        request=SeparateRequestSerializer,
+        responses={202: JobSerializer},
+        summary="Separate the track into stems (a job on the gpu queue)",
+    )
+    @action(detail=True, methods=["post"])
+    def separate(self, request, pk=None):
+        track = self.get_object()
+        serializer = SeparateRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            job = do_request_separation(track, serializer.validated_data)
+        except ValueError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=StemSerializer(many=True), summary="The track's stems, each with an audio_url")
+    @action(detail=True, methods=["get"])
+    def stems(self, request, pk=None):
+        track = self.get_object()
+        stems = Stem.objects.for_user(request.user).filter(track=track).select_related("stem_set")
+        page = self.paginate_queryset(stems)
+        return self.get_paginated_response(StemSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(request=None, responses=TrackSerializer, summary="Run the analysis again")
     @action(detail=True, methods=["post"])

@@ -2,20 +2,22 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from .models import Track
 
+# Tracks not analysed yet have no BPM or duration: they go last either way, on SQLite and PostgreSQL alike
+# (which otherwise disagree on where NULL sorts).
 SORTS = {
     "newest": ("-created_at",),
     "oldest": ("created_at",),
     "title": ("title", "-created_at"),
     "artist": ("artist", "title"),
-    "bpm": ("bpm", "title"),
-    "-bpm": ("-bpm", "title"),
+    "bpm": (F("bpm").asc(nulls_last=True), "title"),
+    "-bpm": (F("bpm").desc(nulls_last=True), "title"),
     "key": ("key", "scale", "title"),
-    "duration": ("duration", "title"),
-    "-duration": ("-duration", "title"),
+    "duration": (F("duration").asc(nulls_last=True), "title"),
+    "-duration": (F("duration").desc(nulls_last=True), "title"),
 }
 SORT_LABELS = {
     "newest": "Newest first",

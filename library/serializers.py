@@ -3,7 +3,7 @@ import uuid
 from django.urls import reverse
 from rest_framework import serializers
 
-from .models import Collection, Tag, Track
+from .models import Collection, Stem, Tag, Track
 
 _PLACEHOLDER = uuid.UUID(int=0)
 
@@ -86,3 +86,35 @@ class CollectionSerializer(serializers.ModelSerializer):
 
 class TrackIdsSerializer(serializers.Serializer):
     track_ids = serializers.ListField(child=serializers.UUIDField(), max_length=1000)
+
+
+class StemSerializer(serializers.ModelSerializer):
+    audio_url = serializers.SerializerMethodField(help_text="Browser-friendly audio (MP3 preview), owner only.")
+    download_url = serializers.SerializerMethodField(help_text="The lossless stem (FLAC), owner only.")
+    stem_set = serializers.UUIDField(source="stem_set_id", read_only=True)
+    model = serializers.CharField(source="stem_set.model_name", read_only=True)
+
+    class Meta:
+        model = Stem
+        fields = ["id", "name", "stem_set", "model", "duration", "sample_rate", "channels", "size", "audio_url",
+                  "download_url", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def _url(self, name, stem):
+        request = self.context.get("request")
+        path = reverse(name, args=[stem.pk])
+        return request.build_absolute_uri(path) if request else path
+
+    def get_audio_url(self, stem) -> str:
+        return self._url("library:stem_audio", stem)
+
+    def get_download_url(self, stem) -> str:
+        return self._url("library:stem_file", stem)
+
+
+class SeparateRequestSerializer(serializers.Serializer):
+    model = serializers.ChoiceField(choices=["htdemucs", "htdemucs_ft", "htdemucs_6s"], default="htdemucs")
+    two_stems = serializers.CharField(required=False, allow_null=True, help_text="e.g. vocals -> vocals + no_vocals")
+    shifts = serializers.IntegerField(required=False, min_value=0, max_value=10)
+    overlap = serializers.FloatField(required=False, min_value=0, max_value=0.99)
+    segment = serializers.FloatField(required=False, allow_null=True)

@@ -14,7 +14,7 @@ from . import services
 from .filters import KEYS, SORT_LABELS, TrackFilters
 from .forms import TrackMetaForm
 from .media import serve_file
-from .models import Collection, Tag, Track
+from .models import Collection, Stem, StemSet, Tag, Track
 
 PAGE_SIZE = 50
 ACCEPT = ".wav,.wave,.aif,.aiff,.aifc,.flac,.mp3,.ogg,.oga,.opus,.m4a,.mp4,.aac,audio/*"
@@ -103,6 +103,7 @@ def _track_context(request, track, **extra):
         "all_tags": Tag.objects.for_user(request.user).only("id", "name"),
         "track_collections": track.collections.all(),
         "collections": Collection.objects.for_user(request.user).exclude(tracks=track),
+        **_stems_context(request, track),
         **extra,
     }
 
@@ -225,3 +226,111 @@ def track_audio(request, track_id):
 def track_original(request, track_id):
     track = _get_track_for_user(request, track_id)
     return serve_file(request, track.original.name, download_name=f"{track.display_title}.{track.format}")
+
+
+# --- stems -------------------------------------------------------------------------------------------
+
+
+def _get_stem_for_user(request, stem_id) -> Stem:
+    return get_object_or_404(Stem.objects.for_user(request.user).select_related("track"), pk=stem_id)
+
+
+def _get_stem_set_for_user(request, set_id) -> StemSet:
+    return get_object_or_404(StemSet.objects.for_user(request.user).select_related("track"), pk=set_id)
+
+
+def _stems_context(request, track, **extra):
+    from processing.models import Job
+    from processing.separation_options import MODELS
+
+    sets = list(
+        StemSet.objects.filter(track=track).prefetch_related(Prefetch("stems", queryset=Stem.objects.defer("peaks")))
+    )
+    for stem_set in sets:
+        stem_set.ordered_stems = sorted(
+            stem_set.stems.all(), key=lambda s: Stem.ORDER.index(s.name) if s.name in Stem.ORDER else 99
+        )
+    jobs = list(Job.objects.filter(track=track, kind=Job.Kind.SEPARATE).defer("traceback")[:5])
+    return {
+        "track": track,
+        "stem_sets": sets,
+        "separation_jobs": [j for j in jobs if j.is_active or j.status == "failed"][:3],
+        "separating": any(j.is_active for j in jobs),
+        "separation_models": MODELS,
+        **extra,
+    }
+
+
+@require_GET
+def track_stems(request, track_id):
+    """The stems panel; polled while a separation runs, it stops polling (286) once none is active."""
+    track = _get_track_for_user(request, track_id)
+    context = _stems_context(request, track)
+    response = render(request, "library/track.html#stems", context)
+    if not context["separating"] and request.GET.get("poll"):
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@require_POST
+def track_separate(request, track_id):
+    from processing.services import do_request_separation
+
+    track = _get_track_for_user(request, track_id)
+    options = {
+        "model": request.POST.get("model") or "htdemucs",
+        "two_stems": "vocals" if request.POST.get("two_stems") else None,
+        "shifts": request.POST.get("shifts") or 1,
+    }
+    error = None
+    try:
+        do_request_separation(track, options)
+    except ValueError as exc:
+        error = str(exc)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, "Separation queued. The stems appear here when it is done.")
+        return redirect("library:track", track.pk)
+    return render(
+        request, "library/track.html#stems", _stems_context(request, track, separate_error=error),
+        status=400 if error else 200,
+    )  # fmt: skip
+
+
+@require_POST
+def stem_set_delete(request, set_id):
+    stem_set = _get_stem_set_for_user(request, set_id)
+    track = stem_set.track
+    services.do_delete_stem_set(stem_set)
+    if request.htmx:
+        return render(request, "library/track.html#stems", _stems_context(request, track))
+    messages.success(request, "Stems deleted.")
+    return redirect("library:track", track.pk)
+
+
+@require_GET
+def stem_audio(request, stem_id):
+    stem = _get_stem_for_user(request, stem_id)
+    return serve_file(request, stem.preview.name if stem.preview else stem.file.name)
+
+
+@require_GET
+def stem_file(request, stem_id):
+    stem = _get_stem_for_user(request, stem_id)
+    ext = stem.file.name.rsplit(".", 1)[-1]
+    return serve_file(request, stem.file.name, download_name=f"{stem.track.display_title} - {stem.display_name}.{ext}")
+
+
+@require_GET
+def stem_set_mix(request, set_id):
+    """A WAV of the chosen stems summed on the server: ?stems=drums,bass,other is "the song without vocals"."""
+    stem_set = _get_stem_set_for_user(request, set_id)
+    wanted = [name for name in (request.GET.get("stems") or "").split(",") if name]
+    stems = list(stem_set.stems.filter(name__in=wanted))
+    if not stems or len(stems) != len(set(wanted)):
+        available = ", ".join(sorted(stem_set.stems.values_list("name", flat=True)))
+        return HttpResponse(f"Choose stems to mix with ?stems=… from: {available}.", status=400,
+                            content_type="text/plain; charset=utf-8")  # fmt: skip
+    return services.mix_response(stem_set, stems)

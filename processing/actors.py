@@ -32,3 +32,13 @@ def analyse(job_id: str):
 
 
 JOB_ACTORS = {"analyse": analyse}
+
+
+@dramatiq.actor(queue_name="gpu", time_limit=3 * 3600_000, **JOB_OPTIONS)
+def separate(job_id: str):
+    from .separation_task import PERMANENT_ERRORS, separate_job
+
+    jobs.run(job_id, separate_job, permanent=PERMANENT_ERRORS)
+
+
+JOB_ACTORS["separate"] = separate

@@ -50,6 +50,7 @@ class Job(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     track = models.ForeignKey("library.Track", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    stem = models.ForeignKey("library.Stem", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     params = models.JSONField(default=dict, blank=True)
     queue = models.CharField(max_length=10, default="cpu")
 

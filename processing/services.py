@@ -25,3 +25,14 @@ def do_handle_ping(ping_id: str) -> None:
     QueuePing.objects.filter(pk=ping_id, handled_at__isnull=True).update(
         handled_at=timezone.now(), handled_by=f"{socket.gethostname()}:{os.getpid()}"
     )
+
+
+def do_request_separation(track, options: dict | None = None):
+    """Validate the options and queue a separation job on the gpu queue. ValueError carries the reason."""
+    from .jobs import create_job
+    from .models import Job
+    from .separation_options import clean_params
+
+    if track.status != track.Status.READY:
+        raise ValueError("This track has not been analysed yet; separate it once it is ready.")
+    return create_job(track.owner, Job.Kind.SEPARATE, track=track, params=clean_params(options or {}))

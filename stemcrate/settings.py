@@ -304,6 +304,8 @@ if not DEBUG:
 
 # Where model weights live, laid out as each library reads them (see processing/engines/weights.py).
 MODEL_DIR = Path(env("MODEL_DIR", VAR_DIR / "models"))
+# "auto" uses CUDA when the worker has it; "cpu", "cuda" or "cuda:1" force a device.
+STEMCRATE_DEVICE = env("STEMCRATE_DEVICE", "auto")
 
 LOGGING = {
     "version": 1,

@@ -96,6 +96,8 @@ class WorkerProcess:
             **os.environ,
             "DATABASE_URL": _database_url_for_subprocess(),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "MODEL_DIR": str(settings.MODEL_DIR),
+            "STEMCRATE_DEVICE": settings.STEMCRATE_DEVICE,
             "PYTHONUNBUFFERED": "1",
         }
         self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
