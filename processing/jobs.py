@@ -12,6 +12,7 @@ import traceback as tb
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,8 +21,12 @@ from .models import Job
 
 logger = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60  # a running job's worker renews its lease every LEASE_SECONDS / 3
 RETRY_DELAYS_MS = (10_000, 60_000, 300_000)
+
+
+def lease_seconds() -> int:
+    """How long a running job's claim lasts without renewal; its worker renews it every third of that."""
+    return settings.JOB_LEASE_SECONDS
 
 
 class JobCancelled(Exception):
@@ -61,7 +66,7 @@ def claim(job_id) -> Job | None:
         status=Job.Status.RUNNING,
         started_at=now,
         finished_at=None,
-        lease_until=now + timedelta(seconds=LEASE_SECONDS),
+        lease_until=now + timedelta(seconds=lease_seconds()),
         attempts=F("attempts") + 1,
         worker=worker_name(),
         progress=0,
@@ -78,7 +83,7 @@ def claim(job_id) -> Job | None:
 
 def report(job_id, fraction: float | None = None, stage: str | None = None, **fields) -> None:
     """Progress (0..1) and stage, renewing the lease. Raises JobCancelled when the user cancelled the job."""
-    updates = {"lease_until": timezone.now() + timedelta(seconds=LEASE_SECONDS), **fields}
+    updates = {"lease_until": timezone.now() + timedelta(seconds=lease_seconds()), **fields}
     if fraction is not None:
         updates["progress"] = max(0, min(100, round(fraction * 100)))
     if stage is not None:
@@ -104,15 +109,15 @@ def fail(job_id, error: str, traceback: str = "") -> None:
     )
 
 
-def _requeue(job: Job, reason: str) -> bool:
-    """Back to queued for another attempt with backoff; False when the attempts are used up."""
+def _requeue(job: Job, reason: str, *, backoff: bool = True) -> bool:
+    """Back to queued for another attempt (with backoff after an error); False when the attempts are used up."""
     if job.attempts >= Job.MAX_ATTEMPTS:
         return False
     updated = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
         status=Job.Status.QUEUED, stage=f"Waiting to retry ({reason})"[:100], lease_until=None
     )
     if updated:
-        delay = RETRY_DELAYS_MS[min(job.attempts, len(RETRY_DELAYS_MS)) - 1]
+        delay = RETRY_DELAYS_MS[min(job.attempts, len(RETRY_DELAYS_MS)) - 1] if backoff else None
         transaction.on_commit(lambda: _send(job, delay_ms=delay))
     return bool(updated)
 
@@ -169,9 +174,9 @@ class _LeaseKeeper:
         from django.db import close_old_connections
 
         try:
-            while not self._stop.wait(LEASE_SECONDS / 3):
+            while not self._stop.wait(lease_seconds() / 3):
                 Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
-                    lease_until=timezone.now() + timedelta(seconds=LEASE_SECONDS)
+                    lease_until=timezone.now() + timedelta(seconds=lease_seconds())
                 )
         finally:
             close_old_connections()
@@ -221,7 +226,7 @@ def sweep_stale_jobs() -> dict:
     for job in Job.objects.filter(status=Job.Status.RUNNING, lease_until__lt=now):
         with transaction.atomic():
             if job.attempts < Job.MAX_ATTEMPTS:
-                if _requeue(job, "worker stopped"):
+                if _requeue(job, "worker stopped", backoff=False):  # nothing to wait for: run it again
                     requeued += 1
             elif Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, lease_until__lt=now).update(
                 status=Job.Status.FAILED,

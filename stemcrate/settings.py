@@ -276,6 +276,8 @@ WORKER_HEARTBEAT_INTERVAL = env_int("WORKER_HEARTBEAT_INTERVAL", 5)
 WORKER_HEARTBEAT_TTL = env_int("WORKER_HEARTBEAT_TTL", 20)
 # How often each worker looks for running jobs whose lease lapsed (their worker died) and re-queues them.
 JOB_SWEEP_INTERVAL = env_int("JOB_SWEEP_INTERVAL", 30)
+# A running job whose worker has not renewed its claim for this long is taken to be orphaned.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 60)
 # /healthz answers 503 unless every queue here has a live worker.
 HEALTHZ_REQUIRED_QUEUES = env_list("HEALTHZ_REQUIRED_QUEUES", ",".join(QUEUES))
 

@@ -11,5 +11,8 @@ os.environ["DRAMATIQ_NAMESPACE"] = "stemcrate-test"
 os.environ.setdefault("STEMCRATE_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
 os.environ.setdefault("WORKER_HEARTBEAT_INTERVAL", "1")
 os.environ.setdefault("WORKER_HEARTBEAT_TTL", "4")
+# Short leases and frequent sweeps, so the worker-death tests see a dead worker's job re-queued in seconds.
+os.environ.setdefault("JOB_LEASE_SECONDS", "3")
+os.environ.setdefault("JOB_SWEEP_INTERVAL", "1")
 os.environ.pop("DEBUG", None)
 os.environ.pop("SECRET_KEY", None)

@@ -149,3 +149,31 @@ def test_another_users_stems_are_404(api_client, user, other_user, tmp_path, mod
     api_client.force_authenticate(other_user)
     assert api_client.get(f"/api/tracks/{track.pk}/stems/").status_code == 404
     assert api_client.post(f"/api/tracks/{track.pk}/separate/", {}, format="json").status_code == 404
+
+
+@pytest.mark.worker
+def test_a_job_whose_worker_is_killed_is_requeued_and_finishes_once(api_client, user, tmp_path, model_dir,
+                                                                    worker_factory):  # fmt: skip
+    """kill -9 the worker mid-separation: the lease lapses, a live worker's sweeper re-queues the job, it
+    completes, and the stems exist once."""
+    import os
+    import signal
+
+    make_tiny_htdemucs(model_dir, "htdemucs")
+    track = ready_track(api_client, user, tmp_path, seconds=8.0, sr=44100)
+    doomed = worker_factory("gpu")
+    job = do_request_separation(track, {"model": "htdemucs", "shifts": 2})
+    deadline = time.monotonic() + 60
+    while Job.objects.get(pk=job.pk).status != "running":
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.02)
+    os.killpg(doomed.proc.pid, signal.SIGKILL)  # the whole worker, no chance to clean up
+    doomed.proc.wait()
+    assert Job.objects.get(pk=job.pk).status == "running"  # orphaned: nobody renews its lease now
+
+    worker_factory("gpu")  # a worker comes back; its sweeper finds the lapsed lease
+    job = wait_for(job.pk, timeout=120)
+    assert job.status == "succeeded", (job.error, job.traceback[-1500:])
+    assert job.attempts == 2
+    assert StemSet.objects.filter(track=track).count() == 1
+    assert Stem.objects.filter(track=track).count() == 4
