@@ -251,10 +251,13 @@ def _stems_context(request, track, **extra):
             stem_set.stems.all(), key=lambda s: Stem.ORDER.index(s.name) if s.name in Stem.ORDER else 99
         )
     jobs = list(Job.objects.filter(track=track, kind=Job.Kind.SEPARATE).defer("traceback")[:5])
+    newest_set = max((s.created_at for s in sets), default=None)
+    # A failure stays visible until a later separation succeeds; active jobs always show.
+    shown = [j for j in jobs if j.is_active or (j.status == "failed" and (not newest_set or j.queued_at > newest_set))]
     return {
         "track": track,
         "stem_sets": sets,
-        "separation_jobs": [j for j in jobs if j.is_active or j.status == "failed"][:3],
+        "separation_jobs": shown[:3],
         "separating": any(j.is_active for j in jobs),
         "separation_models": MODELS,
         **extra,

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -78,4 +79,7 @@ def _after_action(request, job, message):
         return render(request, "processing/jobs.html#job", {"job": job})
     if message:
         messages.success(request, message)
-    return redirect(request.POST.get("next") or "processing:jobs")
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        return redirect(next_url)
+    return redirect("processing:jobs")

@@ -8,19 +8,15 @@ worker is needed: a WAV plays before it is analysed.
 import math
 import os
 import struct
-import tempfile
 import wave
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from .conftest import csp_violations, seconds_of
+
 PASSWORD = "correct-horse-battery-9"
-# Chromium reports a blocked script or style as "… violates the following Content Security Policy directive …"
-# (older versions: "Refused to execute inline script because it violates …").
-CSP_MARKERS = ("Content Security Policy", "Content-Security-Policy", "Refused to")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,15 +35,6 @@ def write_tone_wav(path: Path, seconds: float = 6.0, rate: int = 44100, freq: fl
     return path
 
 
-def seconds_of(clock: str) -> float:
-    """ "1:03.2" -> 63.2"""
-    minutes, _, rest = clock.strip().partition(":")
-    try:
-        return int(minutes) * 60 + float(rest)
-    except ValueError:
-        return 0.0
-
-
 @pytest.fixture
 def media_root(settings, tmp_path):
     """Uploads land in this test's temporary folder, not in var/."""
@@ -58,41 +45,6 @@ def media_root(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": root}},
     }
     return root
-
-
-@pytest.fixture
-def browser():
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (Debian packages chromium and chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    with tempfile.TemporaryDirectory(prefix="stemcrate-chromium-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for argument in (
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--autoplay-policy=no-user-gesture-required",
-            "--mute-audio",
-            "--window-size=1280,900",
-            f"--user-data-dir={profile}",
-        ):
-            options.add_argument(argument)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-        driver.set_page_load_timeout(20)
-        try:
-            yield driver
-        finally:
-            driver.quit()
 
 
 def test_upload_find_and_play_a_track(live_server, browser, media_root, django_user_model, tmp_path):
@@ -148,5 +100,5 @@ def test_upload_find_and_play_a_track(live_server, browser, media_root, django_u
     assert screenshot.stat().st_size > 0
     collect_console()
 
-    refused = [line for line in console if any(marker in line for marker in CSP_MARKERS)]
+    refused = csp_violations(console)
     assert not refused, "the Content-Security-Policy blocked something:\n" + "\n".join(refused)

@@ -60,3 +60,12 @@ def test_jobs_api_lists_cancels_and_refuses_a_bad_retry(api_client, user, other_
     assert api_client.post(f"/api/jobs/{mine.pk}/cancel/").json()["stage"] == "Cancelling…"
     jobs.run(mine.pk, lambda j: None)  # not claimable any more: it is running; the worker sees the request
     assert Job.objects.get(pk=mine.pk).cancel_requested
+
+
+def test_next_after_cancel_stays_on_this_site(user_client, user):
+    job = make_job(user)
+    response = user_client.post(f"/jobs/{job.pk}/cancel", {"next": "https://evil.example/phish"})
+    assert response["Location"] == "/jobs/"
+    job = make_job(user)
+    response = user_client.post(f"/jobs/{job.pk}/cancel", {"next": "/tracks/"})
+    assert response["Location"] == "/tracks/"
