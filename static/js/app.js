@@ -248,3 +248,20 @@
     init(document);
   }
 })();
+
+/* Helpers the page scripts share (the track player and the stems player). */
+window.Stemcrate = window.Stemcrate || {};
+window.Stemcrate.clamp = function (value, low, high) {
+  return Math.min(high, Math.max(low, value));
+};
+/* 3.24 -> "0:03.2" (tenths), or "0:03" without them. */
+window.Stemcrate.formatTime = function (seconds, tenths) {
+  if (!isFinite(seconds) || seconds < 0) {
+    seconds = 0;
+  }
+  var total = Math.floor(seconds * 10 + 1e-6);
+  var minutes = Math.floor(total / 600);
+  var rest = total - minutes * 600;
+  var text = minutes + ":" + (Math.floor(rest / 10) < 10 ? "0" : "") + Math.floor(rest / 10);
+  return tenths ? text + "." + (rest % 10) : text;
+};

@@ -12,25 +12,9 @@
 
   var SEEK_STEP = 5;
 
-  function clamp(value, low, high) {
-    return Math.min(high, Math.max(low, value));
-  }
-
-  function pad2(n) {
-    return n < 10 ? "0" + n : String(n);
-  }
-
-  /* 3.24 -> "0:03.2" (tenths), or "0:03" without them. */
-  function formatTime(seconds, tenths) {
-    if (!isFinite(seconds) || seconds < 0) {
-      seconds = 0;
-    }
-    var total = Math.floor(seconds * 10 + 1e-6);
-    var minutes = Math.floor(total / 600);
-    var rest = total - minutes * 600;
-    var text = minutes + ":" + pad2(Math.floor(rest / 10));
-    return tenths ? text + "." + (rest % 10) : text;
-  }
+  // Shared by the track player and the stems player (static/js/app.js loads first).
+  var clamp = window.Stemcrate.clamp;
+  var formatTime = window.Stemcrate.formatTime;
 
   function readJson(id) {
     var node = document.getElementById(id);
