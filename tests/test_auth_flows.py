@@ -100,3 +100,15 @@ def test_the_admin_is_for_staff_only(client, user, admin_client):
     assert admin_client.get("/admin/").status_code == 200
     assert admin_client.get("/admin/accounts/apitoken/").status_code == 200
     assert admin_client.get("/admin/processing/queueping/").status_code == 200
+
+
+def test_every_model_of_ours_is_in_the_admin(admin_client):
+    from django.apps import apps
+    from django.contrib import admin
+
+    ours = [m for app in ("accounts", "library", "processing") for m in apps.get_app_config(app).get_models()]
+    missing = [m.__name__ for m in ours if not admin.site.is_registered(m)]
+    assert missing == []
+    for model in ours:
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert admin_client.get(url).status_code == 200, url
