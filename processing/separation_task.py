@@ -12,7 +12,13 @@ from . import jobs
 from .engines import analysis, audio_io, separation, weights
 
 # Failures no retry can fix: the user is told what to do.
-PERMANENT_ERRORS = (audio_io.AudioError, weights.ModelNotInstalled, weights.DeviceUnavailable, ValueError)
+PERMANENT_ERRORS = (
+    audio_io.AudioError,
+    weights.ModelNotInstalled,
+    weights.ModelLoadError,
+    weights.DeviceUnavailable,
+    ValueError,
+)
 
 
 def separate_job(job) -> None:

@@ -614,12 +614,13 @@ def separate(
     Memory. The input is held once, as float32 at the model's rate (2 x 4 bytes x 44100 per second: 212 MB for
     10 minutes), plus the decoded original during the conversion when the file's rate differs. Everything else
     is bounded by the model's segment length, not by the track: the model runs on one segment at a time (as in
-    apply_model's split loop), each result is added into a single accumulator one segment long (sources x
-    channels x segment frames: 11 MB for htdemucs), and as soon as no pass can still add to a stretch of the
-    track, that stretch is denormalised, resampled and written to the stem files, so the output is never held in
-    memory. A direct `apply_model` call on the whole track, by contrast, holds the whole output twice when
-    shifts > 0 (4 stems x 2 channels x 4 bytes x 44100 per second: 847 MB each for 10 minutes) plus a padded copy
-    of the input.
+    apply_model's split loop), so its activations are those of one segment; each result is added into a single
+    accumulator one segment long (sources x channels x segment frames: 11 MB for htdemucs); and as soon as no
+    pass can still add to a stretch of the track, that stretch is denormalised, resampled and written to the
+    stem files (resampling keeps ~50 input frames of context), so the output is never held in memory. A direct
+    `apply_model` call on the whole track, by contrast, holds the whole output twice when shifts > 0 (4 stems x
+    2 channels x 4 bytes x 44100 per second: 847 MB each for 10 minutes) plus a padded copy of the input
+    (benchmarks/separation.py --long measures both).
     """
     if isinstance(model, str):
         if model_dir is None:

@@ -387,32 +387,39 @@ def _fetch(url: str, target: Path, expected: str, opener, progress) -> None:
     The temporary name ends in `.part`, which neither demucs (.th, .yaml) nor whisper looks at, and it is
     removed on any failure, so the store never holds a partial or unverified file under a real name.
     """
+    try:
+        response = opener(url, timeout=DOWNLOAD_TIMEOUT)
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"could not download {url}: the server answered HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise DownloadError(
+            f"could not download {url}: {reason}. Is this machine offline? Model weights are downloaded from "
+            f"the internet; on a machine without it, copy the file to {target}"
+        ) from exc
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         digest = hashlib.sha256()
         done = 0
-        try:
-            with os.fdopen(fd, "wb") as out, opener(url, timeout=DOWNLOAD_TIMEOUT) as response:
-                total = _content_length(response)
+        with os.fdopen(fd, "wb") as out, response:
+            total = _content_length(response)
+            if progress:
+                progress(0, total)
+            while True:
+                try:
+                    block = response.read(DOWNLOAD_BLOCK)
+                except (urllib.error.URLError, OSError) as exc:  # connection reset, timeout...
+                    raise DownloadError(f"download of {url} was interrupted after {done} bytes: {exc}") from exc
+                if not block:
+                    break
+                out.write(block)  # a full disk raises its own, clear OSError
+                digest.update(block)
+                done += len(block)
                 if progress:
-                    progress(0, total)
-                while block := response.read(DOWNLOAD_BLOCK):
-                    out.write(block)
-                    digest.update(block)
-                    done += len(block)
-                    if progress:
-                        progress(done, total)
-                out.flush()
-                os.fsync(out.fileno())
-        except urllib.error.HTTPError as exc:
-            raise DownloadError(f"could not download {url}: the server answered HTTP {exc.code} {exc.reason}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise DownloadError(
-                f"could not download {url}: {reason}. Is this machine offline? Model weights are downloaded from "
-                f"the internet; on a machine without it, copy the file to {target}"
-            ) from exc
+                    progress(done, total)
+            out.flush()
+            os.fsync(out.fileno())
         if total is not None and done != total:
             raise DownloadError(f"download of {url} was cut short: {done} of {total} bytes")
         actual = digest.hexdigest()[: len(expected)]
