@@ -1,0 +1,37 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ensure_admin_creates_the_first_admin_and_prints_the_password_once(capsys):
+    call_command("ensure_admin")
+    out = capsys.readouterr().out
+    assert "This password is shown only once" in out
+    password = out.split("password: ", 1)[1].split()[0]
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(password)
+
+    call_command("ensure_admin")
+    assert capsys.readouterr().out == ""
+    assert get_user_model().objects.filter(is_superuser=True).count() == 1
+
+
+def test_ensure_admin_takes_credentials_from_the_environment(monkeypatch, capsys):
+    monkeypatch.setenv("ADMIN_USERNAME", "boss")
+    monkeypatch.setenv("ADMIN_PASSWORD", "from-the-env-123")
+    call_command("ensure_admin")
+    assert "from-the-env-123" not in capsys.readouterr().out
+    assert get_user_model().objects.get(username="boss").check_password("from-the-env-123")
+
+
+def test_download_models_lists_the_store_and_refuses_unknown_names(capsys, settings, tmp_path):
+    from django.core.management.base import CommandError
+
+    settings.MODEL_DIR = tmp_path
+    call_command("download_models")
+    out = capsys.readouterr().out
+    assert "missing" in out and "htdemucs_6s" in out and "large-v3" in out
+    with pytest.raises(CommandError, match="spleeter"):
+        call_command("download_models", "spleeter")
