@@ -64,12 +64,33 @@ def redis_client():
     return client
 
 
+def _delete_namespace(client):
+    """This test process's queues and heartbeats; other test runs on the same Redis keep theirs."""
+    namespace = settings.DRAMATIQ_NAMESPACE
+    for pattern in (f"{namespace}:*", f"stemcrate:worker:{namespace}:*"):
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+
+
 @pytest.fixture
 def clean_redis(redis_client):
-    """An empty test Redis database (never the one `make run` uses: see tests/testenv.py)."""
-    redis_client.flushdb()
+    """No queued messages or heartbeats of this test run (never the database `make run` uses)."""
+    _delete_namespace(redis_client)
     yield redis_client
-    redis_client.flushdb()
+    _delete_namespace(redis_client)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_session_tmpdir():
+    """The per-process temporary folder tests/testenv.py made, removed when the run ends."""
+    yield
+    import shutil
+    import tempfile
+
+    folder = tempfile.gettempdir()
+    if f"tmp-{os.getpid()}" in folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _database_url_for_subprocess() -> str:

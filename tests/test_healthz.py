@@ -2,6 +2,7 @@ import json
 import time
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 pytestmark = pytest.mark.django_db
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def beat(redis_client, pid, queues, device="cpu"):
     record = {"host": "test", "pid": pid, "queues": queues, "threads": 1, "device": device, "beat_at": time.time()}
-    redis_client.set(f"stemcrate:worker:stemcrate-test:test:{pid}", json.dumps(record), ex=30)
+    redis_client.set(f"stemcrate:worker:{settings.DRAMATIQ_NAMESPACE}:test:{pid}", json.dumps(record), ex=30)
 
 
 def test_it_is_healthy_with_database_broker_and_a_worker_per_queue(client, clean_redis):
@@ -43,7 +44,7 @@ def test_it_is_unhealthy_when_a_queue_has_no_worker(client, clean_redis):
 
 def test_an_expired_heartbeat_does_not_count(client, clean_redis):
     beat(clean_redis, 1, ["cpu", "gpu"])
-    clean_redis.pexpire("stemcrate:worker:stemcrate-test:test:1", 1)
+    clean_redis.pexpire(f"stemcrate:worker:{settings.DRAMATIQ_NAMESPACE}:test:1", 1)
     time.sleep(0.05)
     assert client.get("/healthz").json()["queues"]["cpu"]["workers"] == 0
 

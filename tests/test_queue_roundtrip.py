@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 
@@ -43,7 +44,7 @@ def test_it_enqueues_only_after_the_transaction_commits(worker_factory, clean_re
     with transaction.atomic():
         ping = do_send_ping("cpu")
         # Nothing is on the broker while the row is not committed, so no worker can look for a missing row.
-        assert clean_redis.llen("stemcrate-test:cpu") == 0
+        assert clean_redis.llen(f"{settings.DRAMATIQ_NAMESPACE}:cpu") == 0
     _wait_handled(ping)
 
 
@@ -53,7 +54,7 @@ def test_it_sends_nothing_when_the_transaction_rolls_back(worker_factory, clean_
         do_send_ping("cpu")
         raise RuntimeError("rolled back")
     assert QueuePing.objects.count() == 0
-    assert clean_redis.llen("stemcrate-test:cpu") == 0
+    assert clean_redis.llen(f"{settings.DRAMATIQ_NAMESPACE}:cpu") == 0
 
 
 def test_the_gpu_worker_consumes_only_the_gpu_queue(worker_factory):
