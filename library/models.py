@@ -101,7 +101,7 @@ class Track(models.Model):
         return self.display_title
 
     def get_absolute_url(self):
-        return _url_for("library:track", self.pk)
+        return object_url("library:track", self.pk)
 
     @property
     def display_title(self):
@@ -123,8 +123,8 @@ class Track(models.Model):
 _URL_TEMPLATES = {}
 
 
-def _url_for(name, pk):
-    """reverse() once per URL name, then fill in the id: list pages link every row."""
+def object_url(name, pk):
+    """reverse() once per URL name, then fill in the id: list pages and API lists link every row."""
     if name not in _URL_TEMPLATES:
         from django.urls import reverse
 
