@@ -18,6 +18,7 @@ from .models import Collection, Stem, Tag, Track
 from .serializers import (
     CollectionSerializer,
     SeparateRequestSerializer,
+    SliceRequestSerializer,
     StemSerializer,
     TagSerializer,
     TrackDetailSerializer,
@@ -142,6 +143,15 @@ class TrackViewSet(
         stems = Stem.objects.for_user(request.user).filter(track=track).select_related("stem_set")
         page = self.paginate_queryset(stems)
         return self.get_paginated_response(StemSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        request=SliceRequestSerializer, responses={202: JobSerializer}, summary="Slice the full mix into samples"
+    )
+    @action(detail=True, methods=["post"])
+    def slice(self, request, pk=None):
+        from .sample_api import slice_response
+
+        return slice_response(request, self.get_object())
 
     @extend_schema(request=None, responses=TrackSerializer, summary="Run the analysis again")
     @action(detail=True, methods=["post"])

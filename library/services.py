@@ -390,7 +390,9 @@ def do_store_stems(track: Track, *, job, model_name: str, model_version: str, pa
             if not Track.objects.filter(pk=track.pk).exists():
                 raise Track.DoesNotExist("the track was deleted while it was being separated")
             old = list(StemSet.objects.filter(track=track, signature=signature).values_list("pk", flat=True))
+            sample_files = _sample_files_of_sets(old)
             StemSet.objects.filter(pk__in=old).delete()
+            transaction.on_commit(lambda: _delete_files_logged(sample_files))
             stem_set.save()
             Stem.objects.bulk_create(rows)
             for old_id in old:
@@ -402,11 +404,28 @@ def do_store_stems(track: Track, *, job, model_name: str, model_version: str, pa
     return stem_set
 
 
+def _sample_files_of_sets(set_ids) -> list[str]:
+    """Samples cut from these sets' stems go with them (rows by cascade, files by the caller after commit)."""
+    from .models import Sample
+
+    return [name for name in Sample.objects.filter(stem__stem_set__in=set_ids).values_list("file", flat=True) if name]
+
+
+def _delete_files_logged(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("file %s could not be deleted; the orphan scan will report it", name)
+
+
 def do_delete_stem_set(stem_set) -> None:
     folder = f"{stem_set.track.storage_prefix}/stems/{stem_set.pk}"
     with transaction.atomic():
+        sample_files = _sample_files_of_sets([stem_set.pk])
         stem_set.delete()
         transaction.on_commit(lambda: _delete_prefix_logged(folder))
+        transaction.on_commit(lambda: _delete_files_logged(sample_files))
 
 
 def mix_response(stem_set, stems):

@@ -1,12 +1,19 @@
 from django.urls import path
 
-from . import views
+from . import sample_views, slicer_views, views
 
 app_name = "library"
 urlpatterns = [
     path("", views.index, name="index"),
     path("upload/", views.upload, name="upload"),
-    path("samples/", views.samples, name="samples"),
+    # Sample browser (library/sample_views.py)
+    path("samples/", sample_views.browser, name="samples"),
+    path("samples/<uuid:sample_id>/", sample_views.sample_detail, name="sample"),
+    # Slicer (library/slicer_views.py): ?stem=<id> picks a stem, none slices the full mix
+    path("tracks/<uuid:track_id>/slicer", slicer_views.slicer, name="slicer"),
+    path("tracks/<uuid:track_id>/onsets", slicer_views.onsets, name="onsets"),
+    path("tracks/<uuid:track_id>/slice", slicer_views.slice_submit, name="slice"),
+    path("media/samples/<uuid:sample_id>/audio", sample_views.sample_audio, name="sample_audio"),
     path("tracks/<uuid:track_id>/", views.track_detail, name="track"),
     path("tracks/<uuid:track_id>/row", views.track_row, name="track_row"),
     path("tracks/<uuid:track_id>/status", views.track_status, name="track_status"),

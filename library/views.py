@@ -210,11 +210,6 @@ def track_reanalyse(request, track_id):
 
 
 @require_GET
-def samples(request):
-    return render(request, "library/samples.html", {"samples": []})
-
-
-@require_GET
 def track_audio(request, track_id):
     """What the player plays: the browser preview when the original needs one, else the original."""
     track = _get_track_for_user(request, track_id)

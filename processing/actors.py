@@ -42,3 +42,13 @@ def separate(job_id: str):
 
 
 JOB_ACTORS["separate"] = separate
+
+
+@dramatiq.actor(queue_name="cpu", time_limit=60 * 60_000, **JOB_OPTIONS)
+def slice_samples(job_id: str):
+    from .slice_task import PERMANENT_ERRORS, slice_job
+
+    jobs.run(job_id, slice_job, permanent=PERMANENT_ERRORS)
+
+
+JOB_ACTORS["slice"] = slice_samples

@@ -35,6 +35,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         ANALYSE = "analyse", "Analysis"
         SEPARATE = "separate", "Stem separation"
+        SLICE = "slice", "Slicing and tagging"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -36,3 +36,17 @@ def do_request_separation(track, options: dict | None = None):
     if track.status != track.Status.READY:
         raise ValueError("This track has not been analysed yet; separate it once it is ready.")
     return create_job(track.owner, Job.Kind.SEPARATE, track=track, params=clean_params(options or {}))
+
+
+def do_request_slice(track, *, stem=None, options: dict | None = None):
+    """Validate the options and queue a slicing job (cpu queue) for the track's mix or one of its stems."""
+    from .jobs import create_job
+    from .models import Job
+    from .slice_options import clean_params, strategy_for
+
+    if stem is not None and stem.track_id != track.pk:
+        raise ValueError("That stem belongs to another track.")
+    if stem is None and track.status != track.Status.READY:
+        raise ValueError("This track has not been analysed yet; slice it once it is ready.")
+    params = clean_params(options or {}, strategy_for(stem.name) if stem else "mix")
+    return create_job(track.owner, Job.Kind.SLICE, track=track, stem=stem, params=params)

@@ -14,8 +14,8 @@ log-mel spectrogram pooled over five time segments, plus spectral shape, envelop
 Tagging one sample takes about 2 ms of one CPU core (measured: 1.7 ms for 0.3 s, 2.7 ms for 4 s of stereo).
 
 `source` is the stem the sample was sliced from and is a strong prior: "drums" only ever yields a drum category,
-"vocals" strongly favours vocal, "bass" favours bass, "other"/"guitar"/"piano" rule out drums; None or "mix" use
-the audio alone.
+"vocals" only vocal (or fx/other, for bleed), "bass" favours bass; every stem but "drums" rules out drums; None or
+"mix" use the audio alone.
 """
 
 from __future__ import annotations
@@ -117,8 +117,10 @@ def group_of(category: str) -> str:
 # Per-source multipliers on the model's probabilities (renormalised after). Absent categories weigh `default`.
 _PRIORS: dict[str, tuple[float, dict[str, float]]] = {
     "drums": (0.0, dict.fromkeys(GROUPS["drums"], 1.0)),
-    "vocals": (0.02, {"vocal": 1.0, "fx_other": 0.1}),
-    "bass": (0.02, {"bass": 1.0, "synth_lead": 0.25, "keys": 0.15, "guitar": 0.1, "fx_other": 0.05}),
+    # A separated vocal or bass stem holds that instrument (and some bleed, which is tagged fx/other or the
+    # nearest pitched sound): never a drum, whatever a one-shot's spectrum suggests.
+    "vocals": (0.0, {"vocal": 1.0, "fx_other": 0.1}),
+    "bass": (0.0, {"bass": 1.0, "synth_lead": 0.25, "keys": 0.15, "guitar": 0.1, "fx_other": 0.05}),
     "other": (0.0, {**dict.fromkeys(GROUPS["pitched"], 1.0), "fx_other": 1.0}),
     "guitar": (0.0, {**dict.fromkeys(GROUPS["pitched"], 0.25), "guitar": 1.0, "fx_other": 0.25}),
     "piano": (0.0, {**dict.fromkeys(GROUPS["pitched"], 0.25), "keys": 1.0, "fx_other": 0.25}),
