@@ -2,16 +2,18 @@
 
 Embeddings are unit-norm float32 vectors of 64 values, so similarity is one matrix-vector product. Each process
 keeps every recently used library's embeddings as one (n, 64) matrix: building it reads n x 256 bytes once
-(about 0.5 s for 100,000 samples), and a query is then a few milliseconds. The cache entry is keyed by the
-library's (sample count, newest created_at), so adding or deleting a sample rebuilds it; embeddings
-never change after a sample is created.
+(under a second for 100,000 samples), and a query is then a few milliseconds (see benchmarks/similar.py).
+
+The cache entry is keyed by the library's newest created_at (one index lookup), so new samples rebuild it.
+Deleted samples need no check on every query: results are loaded by id, so a deleted one simply is not found;
+when that happens the entry is dropped and the next query rebuilds it. Embeddings never change once stored.
 """
 
 import threading
 from collections import OrderedDict
 
 import numpy as np
-from django.db.models import Count, Max
+from django.db.models import Max
 
 from .models import Sample
 
@@ -22,9 +24,8 @@ _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 
 
-def _stamp(owner_id) -> tuple:
-    agg = Sample.objects.filter(owner_id=owner_id).aggregate(n=Count("id"), newest=Max("created_at"))
-    return agg["n"], agg["newest"]
+def _stamp(owner_id):
+    return Sample.objects.filter(owner_id=owner_id).aggregate(newest=Max("created_at"))["newest"]
 
 
 def _load(owner_id) -> tuple[np.ndarray, np.ndarray]:
@@ -57,9 +58,12 @@ def library_index(owner_id) -> tuple[np.ndarray, np.ndarray]:
     return ids, matrix
 
 
-def clear_cache() -> None:
+def clear_cache(owner_id=None) -> None:
     with _lock:
-        _cache.clear()
+        if owner_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(owner_id, None)
 
 
 def vector_of(sample: Sample) -> np.ndarray | None:
@@ -84,17 +88,16 @@ def similar_ids(sample: Sample, limit: int = 24) -> list[tuple[object, float]]:
 
 def similar_samples(sample: Sample, limit: int = 24) -> list[Sample]:
     """The nearest samples as model instances (with `similarity` set), nearest first."""
-    pairs = similar_ids(sample, limit)
-    by_id = {
-        s.pk: s
-        for s in Sample.objects.for_user(sample.owner)
-        .filter(pk__in=[pk for pk, _ in pairs])
-        .select_related("track")
-        .defer("embedding")
-    }
+    pairs = similar_ids(sample, limit + 8)  # a few spare, in case some were deleted since the cache was built
+    # By primary key alone (the ids come from the owner's own index; the owner is checked below): with an owner
+    # filter too, SQLite's planner walks the owner index over the whole library.
+    rows = Sample.objects.filter(pk__in=[pk for pk, _ in pairs]).select_related("track").defer("embedding")
+    by_id = {s.pk: s for s in rows if s.owner_id == sample.owner_id}
+    if len(by_id) < len(pairs):
+        clear_cache(sample.owner_id)
     result = []
     for pk, score in pairs:
         if pk in by_id:
             by_id[pk].similarity = score
             result.append(by_id[pk])
-    return result
+    return result[:limit]

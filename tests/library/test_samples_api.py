@@ -135,12 +135,19 @@ def test_similar_lists_the_nearest_other_samples_by_embedding(library, api_clien
 
 
 def test_the_similarity_cache_sees_new_and_deleted_samples(library, api_client):
+    track, stems = library
     sample = Sample.objects.filter(source="drums").first()
-    before = len(similar.similar_ids(sample, 1000))
+    before = {s.pk for s in similar.similar_samples(sample, 1000)}
+    assert before == set(Sample.objects.exclude(pk=sample.pk).values_list("pk", flat=True))
     victim = Sample.objects.exclude(pk=sample.pk).first()
     assert api_client.delete(f"/api/samples/{victim.pk}/").status_code == 204
     assert not default_storage.exists(victim.file.name)
-    assert len(similar.similar_ids(sample, 1000)) == before - 1
+    assert {s.pk for s in similar.similar_samples(sample, 1000)} == before - {victim.pk}
+
+    response = api_client.post(f"/api/stems/{stems['other'].pk}/slice/", {}, format="json")
+    actors.slice_samples(response.json()["id"])
+    added = set(Sample.objects.filter(source="other").values_list("pk", flat=True))
+    assert added and added <= {s.pk for s in similar.similar_samples(sample, 1000)}
 
 
 def test_other_users_get_404_for_every_sample_and_stem_route(library, api_client, other_user, client):
