@@ -125,6 +125,9 @@ def make_tiny_whisper(model_dir, name: str = "tiny", seed: int = 0) -> Path:
     dims = ModelDimensions(n_mels=spec.n_mels, n_vocab=spec.n_vocab, **TINY_WHISPER)
     torch.manual_seed(seed)
     model = Whisper(dims)
+    # whisper makes the decoder's position table with torch.empty: without this the file would hold whatever
+    # was in memory (sometimes NaN or inf after .half()), and outputs would change from run to run.
+    torch.nn.init.normal_(model.decoder.positional_embedding, std=0.02)
     state = {key: value.half() for key, value in model.state_dict().items()}
     path = Path(model_dir) / weights.WHISPER_SUBDIR / spec.filename
     path.parent.mkdir(parents=True, exist_ok=True)
