@@ -17,6 +17,8 @@ from .filters import TrackFilters
 from .models import Collection, Stem, Tag, Track
 from .serializers import (
     CollectionSerializer,
+    LyricsRequestSerializer,
+    MidiRequestSerializer,
     SeparateRequestSerializer,
     SliceRequestSerializer,
     StemSerializer,
@@ -152,6 +154,24 @@ class TrackViewSet(
         from .sample_api import slice_response
 
         return slice_response(request, self.get_object())
+
+    @extend_schema(request=MidiRequestSerializer, responses={202: JobSerializer}, summary="Convert the mix to MIDI")
+    @action(detail=True, methods=["post"])
+    def midi(self, request, pk=None):
+        from .transcription_api import midi_response
+
+        return midi_response(request, self.get_object())
+
+    @extend_schema(
+        request=LyricsRequestSerializer,
+        responses={202: JobSerializer},
+        summary="Transcribe lyrics (from the vocals stem when there is one)",
+    )
+    @action(detail=True, methods=["post"])
+    def lyrics(self, request, pk=None):
+        from .transcription_api import lyrics_request_response
+
+        return lyrics_request_response(request, self.get_object())
 
     @extend_schema(request=None, responses=TrackSerializer, summary="Run the analysis again")
     @action(detail=True, methods=["post"])

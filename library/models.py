@@ -319,3 +319,83 @@ class Sample(models.Model):
     @property
     def source_label(self):
         return "Full mix" if self.source == "mix" else self.source.replace("_", " ").capitalize()
+
+
+def midi_upload_to(clip, filename):
+    return f"{track_storage_prefix(clip.track)}/midi/{clip.pk}.mid"
+
+
+class MidiClip(models.Model):
+    """Notes transcribed from a track or one of its stems by Basic Pitch, and the MIDI file made from them.
+
+    `notes` holds [start s, end s, MIDI pitch, velocity] rows in time order (the piano roll draws them); the file
+    carries the track's tempo. Transcribing the same source again replaces its clip.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="midi_clips")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="midi_clips")
+    stem = models.ForeignKey(Stem, null=True, blank=True, on_delete=models.CASCADE, related_name="midi_clips")
+    source = models.CharField(max_length=30, help_text="The stem name, or 'mix' for the track.")
+    preset = models.CharField(max_length=20)
+    params = models.JSONField(default=dict, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    note_count = models.PositiveIntegerField(default=0)
+    bpm = models.FloatField(null=True, blank=True, help_text="The tempo written into the file.")
+    quantised = models.BooleanField(default=False)
+    file = models.FileField(upload_to=midi_upload_to, max_length=500)
+    job = models.ForeignKey("processing.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["track", "source"]
+        indexes = [models.Index(fields=["track", "source"])]
+
+    def __str__(self):
+        return f"{self.track} · {self.source_label} MIDI"
+
+    def get_absolute_url(self):
+        return object_url("library:midi", self.pk)
+
+    @property
+    def source_label(self):
+        return "Full mix" if self.source == "mix" else self.source.replace("_", " ").capitalize()
+
+
+class Lyrics(models.Model):
+    """What Whisper heard in a vocal stem (or a track without stems), with word timings, as the user edited it.
+
+    `data` is processing.engines.lyrics.Lyrics.to_dict(): lines of words with start/end times. `edited` marks a
+    user's edit (applied to `data`, timings kept); `original` keeps what Whisper produced.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lyrics")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="lyrics")
+    stem = models.ForeignKey(Stem, null=True, blank=True, on_delete=models.CASCADE, related_name="lyrics")
+    source = models.CharField(max_length=30)
+    model_name = models.CharField(max_length=30)
+    language = models.CharField(max_length=10, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    original = models.JSONField(default=dict, blank=True)
+    text = models.TextField(blank=True)
+    note = models.CharField(max_length=300, blank=True, help_text="Why there are no words, when there are none.")
+    edited = models.BooleanField(default=False)
+    job = models.ForeignKey("processing.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["track", "-created_at"]
+        verbose_name_plural = "lyrics"
+
+    def __str__(self):
+        return f"{self.track} · lyrics"
+
+    def get_absolute_url(self):
+        return object_url("library:lyrics", self.pk)

@@ -15,6 +15,8 @@ from . import sample_services, similar
 from .models import Sample, SampleCategory, Stem, Tag
 from .sample_filters import SORTS, SOURCES, SampleFilters
 from .serializers import (
+    LyricsRequestSerializer,
+    MidiRequestSerializer,
     SampleSerializer,
     SampleUpdateSerializer,
     SimilarSampleSerializer,
@@ -150,3 +152,19 @@ class StemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def slice(self, request, pk=None):
         stem = self.get_object()
         return slice_response(request, stem.track, stem)
+
+    @extend_schema(request=MidiRequestSerializer, responses={202: JobSerializer}, summary="Convert to MIDI")
+    @action(detail=True, methods=["post"])
+    def midi(self, request, pk=None):
+        from .transcription_api import midi_response
+
+        stem = self.get_object()
+        return midi_response(request, stem.track, stem)
+
+    @extend_schema(request=LyricsRequestSerializer, responses={202: JobSerializer}, summary="Transcribe lyrics")
+    @action(detail=True, methods=["post"])
+    def lyrics(self, request, pk=None):
+        from .transcription_api import lyrics_request_response
+
+        stem = self.get_object()
+        return lyrics_request_response(request, stem.track, stem)

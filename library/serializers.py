@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from .models import Collection, Sample, Stem, Tag, Track, object_url
+from .models import Collection, Lyrics, MidiClip, Sample, Stem, Tag, Track, object_url
 
 
 def _absolute_url(context, name, obj) -> str:
@@ -158,3 +158,73 @@ class SampleUpdateSerializer(serializers.Serializer):
 
 class SampleIdsSerializer(serializers.Serializer):
     sample_ids = serializers.ListField(child=serializers.UUIDField(), max_length=1000)
+
+
+class MidiRequestSerializer(serializers.Serializer):
+    onset_threshold = serializers.FloatField(required=False, help_text="0..1: higher finds fewer notes")
+    frame_threshold = serializers.FloatField(required=False, help_text="0..1: higher ends notes sooner")
+    min_note_ms = serializers.FloatField(required=False, help_text="Shortest note kept, milliseconds")
+    min_freq = serializers.FloatField(required=False, allow_null=True, help_text="Hz")
+    max_freq = serializers.FloatField(required=False, allow_null=True, help_text="Hz")
+    pitch_bends = serializers.BooleanField(required=False)
+    quantise = serializers.BooleanField(required=False, help_text="Snap notes to the track's beat grid (1/16)")
+
+
+class LyricsRequestSerializer(serializers.Serializer):
+    model = serializers.CharField(required=False, help_text="tiny, base, small, medium, large-v3 or turbo")
+    language = serializers.CharField(required=False, allow_null=True, help_text="A code such as en; empty: detect")
+
+
+class MidiClipSerializer(serializers.ModelSerializer):
+    file_url = serializers.SerializerMethodField(help_text="The .mid file, owner only.")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MidiClip
+        fields = ["id", "url", "track", "stem", "source", "preset", "params", "bpm", "quantised", "note_count",
+                  "file_url", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_file_url(self, clip) -> str:
+        return _absolute_url(self.context, "library:midi_file", clip)
+
+    def get_url(self, clip) -> str:
+        return _absolute_url(self.context, "library:midi", clip)
+
+
+class MidiClipDetailSerializer(MidiClipSerializer):
+    class Meta(MidiClipSerializer.Meta):
+        fields = [*MidiClipSerializer.Meta.fields, "notes"]
+        read_only_fields = fields
+
+
+class LyricsSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    exports = serializers.SerializerMethodField(help_text="Download URLs per format: lrc, srt, vtt, json, txt")
+
+    class Meta:
+        model = Lyrics
+        fields = ["id", "url", "track", "stem", "source", "model_name", "language", "text", "note", "edited",
+                  "exports", "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_url(self, lyrics) -> str:
+        return _absolute_url(self.context, "library:lyrics", lyrics)
+
+    def get_exports(self, lyrics) -> dict:
+        base = _absolute_url(self.context, "api:lyrics-detail", lyrics)
+        return {fmt: f"{base}export/{fmt}/" for fmt in ("lrc", "srt", "vtt", "json", "txt")}
+
+
+class LyricsDetailSerializer(LyricsSerializer):
+    words = serializers.JSONField(source="data", read_only=True, help_text="Lines of timed words, as edited")
+
+    class Meta(LyricsSerializer.Meta):
+        fields = [*LyricsSerializer.Meta.fields, "words"]
+        read_only_fields = fields
+
+
+class LyricsUpdateSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        allow_blank=True, max_length=100_000, trim_whitespace=False, help_text="The corrected lyrics, line by line"
+    )

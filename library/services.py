@@ -405,10 +405,13 @@ def do_store_stems(track: Track, *, job, model_name: str, model_version: str, pa
 
 
 def _sample_files_of_sets(set_ids) -> list[str]:
-    """Samples cut from these sets' stems go with them (rows by cascade, files by the caller after commit)."""
-    from .models import Sample
+    """Samples and MIDI made from these sets' stems go with them (rows by cascade, files by the caller after
+    commit)."""
+    from .models import MidiClip, Sample
 
-    return [name for name in Sample.objects.filter(stem__stem_set__in=set_ids).values_list("file", flat=True) if name]
+    names = list(Sample.objects.filter(stem__stem_set__in=set_ids).values_list("file", flat=True))
+    names += MidiClip.objects.filter(stem__stem_set__in=set_ids).values_list("file", flat=True)
+    return [name for name in names if name]
 
 
 def _delete_files_logged(names: list[str]) -> None:

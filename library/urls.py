@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import sample_views, slicer_views, views
+from . import sample_views, slicer_views, transcription_views, views
 
 app_name = "library"
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
     path("tracks/<uuid:track_id>/onsets", slicer_views.onsets, name="onsets"),
     path("tracks/<uuid:track_id>/slice", slicer_views.slice_submit, name="slice"),
     path("media/samples/<uuid:sample_id>/audio", sample_views.sample_audio, name="sample_audio"),
+    # MIDI and lyrics (library/transcription_views.py)
+    path("midi/<uuid:clip_id>/", transcription_views.midi_page, name="midi"),
+    path("media/midi/<uuid:clip_id>/file", transcription_views.midi_file, name="midi_file"),
+    path("lyrics/<uuid:lyrics_id>/", transcription_views.lyrics_page, name="lyrics"),
+    path("lyrics/<uuid:lyrics_id>/export", transcription_views.lyrics_export, name="lyrics_export"),
     path("tracks/<uuid:track_id>/", views.track_detail, name="track"),
     path("tracks/<uuid:track_id>/row", views.track_row, name="track_row"),
     path("tracks/<uuid:track_id>/status", views.track_status, name="track_status"),

@@ -52,3 +52,23 @@ def slice_samples(job_id: str):
 
 
 JOB_ACTORS["slice"] = slice_samples
+
+
+@dramatiq.actor(queue_name="cpu", time_limit=60 * 60_000, **JOB_OPTIONS)
+def midi(job_id: str):
+    from .midi_task import PERMANENT_ERRORS, midi_job
+
+    jobs.run(job_id, midi_job, permanent=PERMANENT_ERRORS)
+
+
+JOB_ACTORS["midi"] = midi
+
+
+@dramatiq.actor(queue_name="gpu", time_limit=3 * 3600_000, **JOB_OPTIONS)
+def lyrics(job_id: str):
+    from .lyrics_task import PERMANENT_ERRORS, lyrics_job
+
+    jobs.run(job_id, lyrics_job, permanent=PERMANENT_ERRORS)
+
+
+JOB_ACTORS["lyrics"] = lyrics

@@ -36,6 +36,8 @@ class Job(models.Model):
         ANALYSE = "analyse", "Analysis"
         SEPARATE = "separate", "Stem separation"
         SLICE = "slice", "Slicing and tagging"
+        MIDI = "midi", "Audio to MIDI"
+        LYRICS = "lyrics", "Lyrics transcription"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -50,3 +50,51 @@ def do_request_slice(track, *, stem=None, options: dict | None = None):
         raise ValueError("This track has not been analysed yet; slice it once it is ready.")
     params = clean_params(options or {}, strategy_for(stem.name) if stem else "mix")
     return create_job(track.owner, Job.Kind.SLICE, track=track, stem=stem, params=params)
+
+
+def default_lyrics_stem(track):
+    """The vocals of the newest separation that has them, or None (then the track itself is transcribed)."""
+    from library.models import Stem
+
+    return Stem.objects.filter(track=track, name="vocals").order_by("-stem_set__created_at").first()
+
+
+def do_request_lyrics(track, *, stem=None, options: dict | None = None, use_default_stem: bool = True):
+    """Queue a Whisper transcription (gpu queue) of a stem, or by default of the vocals stem when there is one."""
+    from .engines.lyrics import clean_options
+    from .jobs import create_job
+    from .models import Job
+
+    if stem is not None and stem.track_id != track.pk:
+        raise ValueError("That stem belongs to another track.")
+    if stem is None and use_default_stem:
+        stem = default_lyrics_stem(track)
+    if stem is None and track.status != track.Status.READY:
+        raise ValueError("This track has not been analysed yet; transcribe it once it is ready.")
+    return create_job(track.owner, Job.Kind.LYRICS, track=track, stem=stem, params=clean_options(options or {}))
+
+
+def midi_preset_for(stem_name: str | None) -> str:
+    """Basic Pitch preset for a stem: bass and vocals are monophonic lines, everything else polyphonic."""
+    return stem_name if stem_name in ("bass", "vocals", "piano", "guitar", "other") else "mix"
+
+
+def do_request_midi(track, *, stem=None, options: dict | None = None):
+    """Queue an audio-to-MIDI conversion (cpu queue: Basic Pitch's ONNX model) of the track or one stem."""
+    from .engines.midi import clean_options
+    from .jobs import create_job
+    from .models import Job
+
+    if stem is not None and stem.track_id != track.pk:
+        raise ValueError("That stem belongs to another track.")
+    if stem is not None and stem.name == "drums":
+        raise ValueError("Drums have no notes for Basic Pitch to find: slice them into samples instead.")
+    if stem is None and track.status != track.Status.READY:
+        raise ValueError("This track has not been analysed yet; convert it once it is ready.")
+    options = dict(options or {})
+    quantise = options.pop("quantise", False)
+    if isinstance(quantise, str):
+        quantise = quantise.lower() in ("1", "true", "on", "yes")
+    params = clean_options(midi_preset_for(stem.name if stem else None), options)
+    params["quantise"] = bool(quantise)
+    return create_job(track.owner, Job.Kind.MIDI, track=track, stem=stem, params=params)

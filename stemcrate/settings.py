@@ -4,6 +4,7 @@ Every knob is an environment variable (see README "Configuration"). Local defaul
 var/, console email, Redis on localhost. Production: DEBUG=0 and a SECRET_KEY (or SECRET_KEY_FILE).
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -308,6 +309,11 @@ if not DEBUG:
 MODEL_DIR = Path(env("MODEL_DIR", VAR_DIR / "models"))
 # "auto" uses CUDA when the worker has it; "cpu", "cuda" or "cuda:1" force a device.
 STEMCRATE_DEVICE = env("STEMCRATE_DEVICE", "auto")
+# Extra whisper.transcribe() decoding options as JSON, e.g. {"beam_size": 5}. Empty: the lyrics engine's own
+# settings. (The tests cap decoding of their random tiny checkpoint with {"temperature": 0, "sample_len": 24}.)
+WHISPER_DECODE_OPTIONS = json.loads(env("WHISPER_DECODE_OPTIONS", "") or "{}")
+# Threads onnxruntime may use for Basic Pitch in one worker process (0: onnxruntime's choice).
+MIDI_THREADS = env_int("MIDI_THREADS", 0)
 
 LOGGING = {
     "version": 1,

@@ -65,7 +65,7 @@ def test_bad_slicing_options_get_a_400_with_the_reason(library, api_client, body
 
 
 def test_it_lists_samples_with_filters(library, api_client):
-    track, stems = library
+    track, _stems = library
     everything = ids(api_client.get("/api/samples/"))
     drums = set(map(str, Sample.objects.filter(source="drums").values_list("pk", flat=True)))
     bass = set(map(str, Sample.objects.filter(source="bass").values_list("pk", flat=True)))
@@ -135,7 +135,7 @@ def test_similar_lists_the_nearest_other_samples_by_embedding(library, api_clien
 
 
 def test_the_similarity_cache_sees_new_and_deleted_samples(library, api_client):
-    track, stems = library
+    _track, stems = library
     sample = Sample.objects.filter(source="drums").first()
     before = {s.pk for s in similar.similar_samples(sample, 1000)}
     assert before == set(Sample.objects.exclude(pk=sample.pk).values_list("pk", flat=True))

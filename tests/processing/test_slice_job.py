@@ -33,7 +33,7 @@ def run_slice(track, stem=None, **options):
 
 def test_it_keeps_the_sample_categories_in_step_with_the_classifier():
     assert tuple(SampleCategory.values) == tagging.CATEGORIES
-    assert {v: label for v, label in SampleCategory.choices} == tagging.LABELS
+    assert dict(SampleCategory.choices) == tagging.LABELS
 
 
 def test_it_slices_a_drum_stem_into_tagged_drum_hits(song):
