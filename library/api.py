@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from processing.serializers import JobSerializer
+from processing.serializers import JobSerializer, PipelineSerializer, ProcessRequestSerializer
 from processing.services import do_request_separation
 
 from . import services
@@ -172,6 +172,26 @@ class TrackViewSet(
         from .transcription_api import lyrics_request_response
 
         return lyrics_request_response(request, self.get_object())
+
+    @extend_schema(
+        request=ProcessRequestSerializer,
+        responses={202: PipelineSerializer},
+        summary="Process everything: analyse, separate, slice, MIDI and lyrics, as one pipeline of jobs",
+    )
+    @action(detail=True, methods=["post"])
+    def process(self, request, pk=None):
+        from processing.pipeline import PipelineError
+        from processing.services import do_process_track
+
+        track = self.get_object()
+        serializer = ProcessRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            pipeline = do_process_track(track, steps=data.get("steps"), options=data.get("options"))
+        except PipelineError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return Response(PipelineSerializer(pipeline).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=TrackSerializer, summary="Run the analysis again")
     @action(detail=True, methods=["post"])

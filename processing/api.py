@@ -4,8 +4,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import jobs as job_service
-from .models import Job
-from .serializers import JobSerializer
+from .models import Job, Pipeline
+from .serializers import JobSerializer, PipelineSerializer
 
 
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -39,3 +39,33 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             return Response({"detail": f"Only a failed or cancelled job can be retried; this one is {job.status}."},
                             status=status.HTTP_409_CONFLICT)  # fmt: skip
         return Response(JobSerializer(job_service.retry(job)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PipelineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """ "Process everything" runs, newest first, each with its steps' jobs and overall progress."""
+
+    serializer_class = PipelineSerializer
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Pipeline.objects.none()
+        queryset = Pipeline.objects.filter(owner=self.request.user).prefetch_related("jobs")
+        track = self.request.query_params.get("track")
+        if track:
+            from library.sample_filters import _uuid
+
+            if _uuid(track) is None:
+                from rest_framework.exceptions import ValidationError
+
+                raise ValidationError({"detail": "track must be an id."})
+            queryset = queryset.filter(track_id=track)
+        return queryset
+
+    @extend_schema(request=None, responses=PipelineSerializer, summary="Cancel the steps still queued or running")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        from .services import do_cancel_pipeline
+
+        pipeline = do_cancel_pipeline(self.get_object())
+        return Response(PipelineSerializer(pipeline).data)

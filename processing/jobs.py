@@ -130,6 +130,8 @@ def cancel(job: Job) -> Job:
     )
     Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(cancel_requested=True, stage="Cancelling…")
     job.refresh_from_db()
+    if job.status == Job.Status.CANCELLED:
+        _pipeline_changed(job.pk)
     return job
 
 
@@ -151,6 +153,7 @@ def retry(job: Job) -> Job:
         job.refresh_from_db()
         if updated:
             transaction.on_commit(lambda: _send(job))
+            _pipeline_changed(job.pk)
     return job
 
 
@@ -182,7 +185,21 @@ class _LeaseKeeper:
             close_old_connections()
 
 
+def _pipeline_changed(job_id) -> None:
+    from .pipeline import on_job_changed
+
+    on_job_changed(job_id)
+
+
 def run(job_id, work: Callable[[Job], None], *, permanent: tuple[type[BaseException], ...] = ()) -> str:
+    """Run a job (see _run), then let its pipeline, if it has one, start what comes next."""
+    outcome = _run(job_id, work, permanent=permanent)
+    if outcome in ("succeeded", "failed", "cancelled"):
+        _pipeline_changed(job_id)
+    return outcome
+
+
+def _run(job_id, work: Callable[[Job], None], *, permanent: tuple[type[BaseException], ...] = ()) -> str:
     """Run `work(job)` for a job message: claim, keep the lease, and record how it ended.
 
     - `permanent` exceptions (bad audio, a missing model) fail the job at once with their message.
@@ -235,6 +252,7 @@ def sweep_stale_jobs() -> dict:
                 lease_until=None,
             ):
                 failed += 1
+                _pipeline_changed(job.pk)
     return {"requeued": requeued, "failed": failed}
 
 

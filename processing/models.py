@@ -56,6 +56,8 @@ class Job(models.Model):
     stem = models.ForeignKey("library.Stem", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     params = models.JSONField(default=dict, blank=True)
     queue = models.CharField(max_length=10, default="cpu")
+    pipeline = models.ForeignKey("Pipeline", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    step = models.CharField(max_length=30, blank=True, help_text="Its step in the pipeline, e.g. slice:drums.")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -95,3 +97,42 @@ class Job(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class Pipeline(models.Model):
+    """ "Process everything" on one track: analyse, separate, then slice, MIDI and lyrics on the stems.
+
+    Each step is a Job (job.pipeline, job.step); processing.pipeline.advance() starts the steps whose inputs are
+    ready whenever one of them ends, so independent steps run in parallel on their queues and a failed step
+    only skips the steps that need its output.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        PARTIAL = "partial", "Done, with failures"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    STEPS = ("analyse", "separate", "slice", "midi", "lyrics")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pipelines")
+    track = models.ForeignKey("library.Track", on_delete=models.CASCADE, related_name="pipelines")
+    steps = models.JSONField(default=list, help_text="The steps asked for, in STEPS order.")
+    options = models.JSONField(default=dict, blank=True, help_text="Per step: separate, slice, midi, lyrics options.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    skipped = models.JSONField(default=dict, blank=True, help_text="Steps that could not run, and why.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["track", "-created_at"])]
+
+    def __str__(self):
+        return f"Pipeline for {self.track} ({self.get_status_display()})"
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.RUNNING

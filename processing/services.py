@@ -98,3 +98,39 @@ def do_request_midi(track, *, stem=None, options: dict | None = None):
     params = clean_options(midi_preset_for(stem.name if stem else None), options)
     params["quantise"] = bool(quantise)
     return create_job(track.owner, Job.Kind.MIDI, track=track, stem=stem, params=params)
+
+
+def do_process_track(track, *, steps=None, options: dict | None = None):
+    """ "Process everything" (or the given steps) on a track: a pipeline of jobs. PipelineError has the reason."""
+    from .pipeline import start
+
+    return start(track, steps=steps, options=options)
+
+
+def do_process_tracks(tracks, *, steps=None, options: dict | None = None) -> list:
+    """One pipeline per track, all or nothing: bad options fail before any is created."""
+    from django.db import transaction
+
+    from .pipeline import clean_options, clean_steps, start
+
+    steps, options = clean_steps(steps), clean_options(options)  # raise before anything exists
+    with transaction.atomic():
+        return [start(track, steps=steps, options=options) for track in tracks]
+
+
+def do_cancel_pipeline(pipeline):
+    """Cancel every step still queued or running; finished steps keep their results."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from . import jobs
+    from .models import Job, Pipeline
+
+    with transaction.atomic():
+        Pipeline.objects.filter(pk=pipeline.pk, status=Pipeline.Status.RUNNING).update(
+            status=Pipeline.Status.CANCELLED, finished_at=timezone.now()
+        )
+        for job in pipeline.jobs.filter(status__in=Job.ACTIVE):
+            jobs.cancel(job)
+    pipeline.refresh_from_db()
+    return pipeline

@@ -23,6 +23,7 @@ router.register("lyrics", transcription_api.LyricsViewSet, basename="lyrics")
 router.register("tags", library_api.TagViewSet, basename="tag")
 router.register("collections", library_api.CollectionViewSet, basename="collection")
 router.register("jobs", processing_api.JobViewSet, basename="job")
+router.register("pipelines", processing_api.PipelineViewSet, basename="pipeline")
 
 api_patterns = [
     path("auth/token/", accounts_api.obtain_token, name="token"),

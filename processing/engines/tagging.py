@@ -523,7 +523,9 @@ def classify(
     probs, emb = model.forward(features(samples, sample_rate))
     p = probs[0]
     if prior is not None:
-        p = p * prior
+        # The floor keeps the prior decisive when the audio alone gives every allowed category ~0 (softmax
+        # underflow on a clearly foreign sound): the result is then the prior's own favourite, not NaN.
+        p = np.maximum(p, 1e-12) * prior
         p = p / p.sum()
     best = int(np.argmax(p))
     return Prediction(

@@ -166,3 +166,19 @@ def test_the_shipped_weights_are_small_and_describe_themselves():
     model = tagging.load_model()
     assert model.categories == CATEGORIES
     assert "held_out" in model.meta
+
+
+def test_a_strict_prior_never_yields_nan_when_the_audio_says_something_else():
+    from processing.engines import tagging
+
+    class Certain:
+        """A model that is certain (probability exactly 0 elsewhere) the sound is a kick."""
+
+        def forward(self, feats):
+            probs = np.zeros((1, len(tagging.CATEGORIES)))
+            probs[0, 0] = 1.0
+            return probs, np.zeros((1, tagging.EMBEDDING_DIM), dtype=np.float32)
+
+    prediction = tagging.classify(np.zeros(4410, dtype=np.float32), 44100, source="vocals", model=Certain())
+    assert prediction.category == "vocal" and 0 < prediction.confidence <= 1
+    assert all(np.isfinite(v) for v in prediction.probabilities.values())
