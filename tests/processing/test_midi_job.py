@@ -1,6 +1,7 @@
 """MIDI as a job: real Basic Pitch (ONNX) on a stem, the track's tempo in the file, notes stored, owner only."""
 
 import io
+import itertools
 
 import mido
 import pytest
@@ -53,7 +54,7 @@ def test_quantise_snaps_notes_to_the_beat_grid(song):
     clip = MidiClip.objects.get(track=track, source="other")
     assert clip.quantised and clip.notes and len(track.beats) > 4
     beats = track.beats  # the grid is the detected beats, each split into sixteenths
-    grid = [a + k * (b - a) / 4 for a, b in zip(beats, beats[1:], strict=False) for k in range(4)] + [beats[-1]]
+    grid = [a + k * (b - a) / 4 for a, b in itertools.pairwise(beats) for k in range(4)] + [beats[-1]]
     inside = [n for n in clip.notes if beats[0] <= n[0] <= beats[-1]]
     assert inside and all(min(abs(n[0] - g) for g in grid) < 0.002 for n in inside)
 
