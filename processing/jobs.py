@@ -41,9 +41,27 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+_inline = threading.local()
+
+
+class run_inline:  # lower case: used like contextlib helpers
+    """Within this block jobs are created without sending a message: the caller runs them itself (the command
+    line on a server without workers or a broker). Claims stay conditional, so a worker that happens to see
+    one of them anyway never runs it twice."""
+
+    def __enter__(self):
+        _inline.depth = getattr(_inline, "depth", 0) + 1
+        return self
+
+    def __exit__(self, *exc):
+        _inline.depth -= 1
+
+
 def _send(job: Job, delay_ms: int | None = None) -> None:
     from .actors import JOB_ACTORS
 
+    if getattr(_inline, "depth", 0):
+        return
     options = {"delay": delay_ms} if delay_ms else {}
     JOB_ACTORS[job.kind].send_with_options(args=(str(job.pk),), **options)
 
