@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Collection, Sample, Stem, StemSet, Tag, Track
+from .models import Collection, Export, Lyrics, MidiClip, Sample, Stem, StemSet, Tag, Track
 
 
 @admin.register(Track)
@@ -117,3 +117,34 @@ class SampleAdmin(admin.ModelAdmin):
 
         for sample in queryset:
             do_set_sample_category(sample, sample.predicted_category)
+
+
+@admin.register(MidiClip)
+class MidiClipAdmin(admin.ModelAdmin):
+    list_display = ("track", "source", "preset", "note_count", "bpm", "quantised", "owner", "created_at")
+    list_filter = ("preset", "quantised")
+    search_fields = ("track__title", "owner__username")
+    exclude = ("notes",)
+    readonly_fields = ("id", "owner", "track", "stem", "source", "preset", "params", "note_count", "bpm",
+                       "quantised", "file", "job", "created_at")  # fmt: skip
+    list_select_related = ("track", "owner")
+
+
+@admin.register(Lyrics)
+class LyricsAdmin(admin.ModelAdmin):
+    list_display = ("track", "source", "model_name", "language", "edited", "owner", "updated_at")
+    list_filter = ("model_name", "language", "edited")
+    search_fields = ("track__title", "owner__username", "text")
+    exclude = ("data", "original")
+    readonly_fields = ("id", "owner", "track", "stem", "source", "model_name", "language", "params", "text", "note",
+                       "edited", "job", "created_at", "updated_at")  # fmt: skip
+    list_select_related = ("track", "owner")
+
+
+@admin.register(Export)
+class ExportAdmin(admin.ModelAdmin):
+    list_display = ("name", "scope", "owner", "size", "file_count", "created_at", "finished_at")
+    list_filter = ("scope",)
+    search_fields = ("name", "owner__username")
+    readonly_fields = [f.name for f in Export._meta.fields]
+    list_select_related = ("owner",)

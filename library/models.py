@@ -399,3 +399,50 @@ class Lyrics(models.Model):
 
     def get_absolute_url(self):
         return object_url("library:lyrics", self.pk)
+
+
+def export_upload_to(export, filename):
+    return f"users/{export.owner_id}/exports/{export.pk}.zip"
+
+
+class Export(models.Model):
+    """A ZIP of a track (with its stems, samples, MIDI and lyrics), a collection, the favourites or the library,
+    built by a background job. The file lives under the owner's exports folder until the export is deleted."""
+
+    class Scope(models.TextChoices):
+        TRACK = "track", "Track"
+        TRACKS = "tracks", "Selected tracks"
+        COLLECTION = "collection", "Collection"
+        FAVOURITES = "favourites", "Favourite samples"
+        LIBRARY = "library", "Whole library"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports")
+    scope = models.CharField(max_length=12, choices=Scope.choices)
+    track = models.ForeignKey(Track, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    collection = models.ForeignKey(Collection, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    track_ids = models.JSONField(default=list, blank=True)
+    name = models.CharField(max_length=200)
+    options = models.JSONField(default=dict, blank=True)
+    file = models.FileField(upload_to=export_upload_to, max_length=500, blank=True)
+    size = models.BigIntegerField(default=0)
+    file_count = models.PositiveIntegerField(default=0)
+    job = models.ForeignKey("processing.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return object_url("library:export", self.pk)
+
+    @property
+    def is_ready(self):
+        return bool(self.file)

@@ -72,3 +72,13 @@ def lyrics(job_id: str):
 
 
 JOB_ACTORS["lyrics"] = lyrics
+
+
+@dramatiq.actor(queue_name="cpu", time_limit=6 * 3600_000, **JOB_OPTIONS)
+def export(job_id: str):
+    from .export_task import PERMANENT_ERRORS, export_job
+
+    jobs.run(job_id, export_job, permanent=PERMANENT_ERRORS)
+
+
+JOB_ACTORS["export"] = export

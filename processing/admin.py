@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Job, QueuePing
+from .models import Job, Pipeline, QueuePing
 
 
 @admin.register(QueuePing)
@@ -18,3 +18,22 @@ class JobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Job._meta.fields]
     list_select_related = ("owner", "track")
     date_hierarchy = "queued_at"
+
+
+class PipelineJobInline(admin.TabularInline):
+    model = Job
+    fields = ("step", "kind", "status", "progress", "error", "attempts")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ("track", "owner", "status", "created_at", "finished_at")
+    list_filter = ("status",)
+    search_fields = ("track__title", "owner__username")
+    readonly_fields = [f.name for f in Pipeline._meta.fields]
+    list_select_related = ("track", "owner")
+    inlines = [PipelineJobInline]

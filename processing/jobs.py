@@ -66,13 +66,15 @@ def _send(job: Job, delay_ms: int | None = None) -> None:
     JOB_ACTORS[job.kind].send_with_options(args=(str(job.pk),), **options)
 
 
-def create_job(owner, kind: str, *, track=None, stem=None, params: dict | None = None) -> Job:
+def create_job(owner, kind: str, *, track=None, stem=None, export=None, params: dict | None = None) -> Job:
     """Create a queued job and send its message once the surrounding transaction commits."""
     from .actors import JOB_ACTORS
 
     queue = JOB_ACTORS[kind].queue_name
     with transaction.atomic():
-        job = Job.objects.create(owner=owner, kind=kind, track=track, stem=stem, params=params or {}, queue=queue)
+        job = Job.objects.create(
+            owner=owner, kind=kind, track=track, stem=stem, export=export, params=params or {}, queue=queue
+        )
         transaction.on_commit(lambda: _send(job))
     return job
 

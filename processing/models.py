@@ -38,6 +38,7 @@ class Job(models.Model):
         SLICE = "slice", "Slicing and tagging"
         MIDI = "midi", "Audio to MIDI"
         LYRICS = "lyrics", "Lyrics transcription"
+        EXPORT = "export", "Export"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -57,6 +58,7 @@ class Job(models.Model):
     params = models.JSONField(default=dict, blank=True)
     queue = models.CharField(max_length=10, default="cpu")
     pipeline = models.ForeignKey("Pipeline", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    export = models.ForeignKey("library.Export", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     step = models.CharField(max_length=30, blank=True, help_text="Its step in the pipeline, e.g. slice:drums.")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)

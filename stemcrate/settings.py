@@ -249,6 +249,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TrackStatusEnum": "library.models.Track.Status",
         "JobStatusEnum": "processing.models.Job.Status",
+        "SampleCategoryEnum": "library.models.SampleCategory",
+        "PipelineStatusEnum": "processing.models.Pipeline.Status",
+        "ExportScopeEnum": "library.models.Export.Scope",
     },
 }
 

@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
 from library import api as library_api
-from library import sample_api, transcription_api
+from library import export_api, sample_api, transcription_api
 from processing import api as processing_api
 
 from . import health
@@ -20,6 +20,7 @@ router.register("stems", sample_api.StemViewSet, basename="stem")
 router.register("samples", sample_api.SampleViewSet, basename="sample")
 router.register("midi", transcription_api.MidiClipViewSet, basename="midi")
 router.register("lyrics", transcription_api.LyricsViewSet, basename="lyrics")
+router.register("exports", export_api.ExportViewSet, basename="export")
 router.register("tags", library_api.TagViewSet, basename="tag")
 router.register("collections", library_api.CollectionViewSet, basename="collection")
 router.register("jobs", processing_api.JobViewSet, basename="job")
