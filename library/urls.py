@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import sample_views, slicer_views, transcription_views, views
+from . import export_views, sample_views, slicer_views, transcription_views, views
 
 app_name = "library"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
     path("media/midi/<uuid:clip_id>/file", transcription_views.midi_file, name="midi_file"),
     path("lyrics/<uuid:lyrics_id>/", transcription_views.lyrics_page, name="lyrics"),
     path("lyrics/<uuid:lyrics_id>/export", transcription_views.lyrics_export, name="lyrics_export"),
+    # Exports (library/export_views.py)
+    path("exports/<uuid:export_id>/", export_views.export_detail, name="export"),
+    path("media/exports/<uuid:export_id>/file", export_views.export_file, name="export_file"),
     path("tracks/<uuid:track_id>/", views.track_detail, name="track"),
     path("tracks/<uuid:track_id>/row", views.track_row, name="track_row"),
     path("tracks/<uuid:track_id>/status", views.track_status, name="track_status"),
