@@ -8,7 +8,18 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     # Sample browser (library/sample_views.py)
     path("samples/", sample_views.browser, name="samples"),
+    path("samples/bulk", sample_views.bulk, name="samples_bulk"),
     path("samples/<uuid:sample_id>/", sample_views.sample_detail, name="sample"),
+    path("samples/<uuid:sample_id>/similar", sample_views.sample_similar, name="sample_similar"),
+    path("samples/<uuid:sample_id>/favourite", sample_views.sample_favourite, name="sample_favourite"),
+    path("samples/<uuid:sample_id>/category", sample_views.sample_category, name="sample_category"),
+    path("samples/<uuid:sample_id>/tags", sample_views.sample_tags, name="sample_tags"),
+    path("samples/<uuid:sample_id>/collections", sample_views.sample_collections, name="sample_collections"),
+    path(
+        "samples/<uuid:sample_id>/collections/<uuid:collection_id>/remove",
+        sample_views.sample_collection_remove,
+        name="sample_collection_remove",
+    ),
     # Slicer (library/slicer_views.py): ?stem=<id> picks a stem, none slices the full mix
     path("tracks/<uuid:track_id>/slicer", slicer_views.slicer, name="slicer"),
     path("tracks/<uuid:track_id>/onsets", slicer_views.onsets, name="onsets"),
