@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from processing.api import start_job_response
 from processing.serializers import JobSerializer, PipelineSerializer, ProcessRequestSerializer
 from processing.services import do_request_separation
 
@@ -129,14 +130,7 @@ class TrackViewSet(
     )
     @action(detail=True, methods=["post"])
     def separate(self, request, pk=None):
-        track = self.get_object()
-        serializer = SeparateRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            job = do_request_separation(track, serializer.validated_data)
-        except ValueError as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return start_job_response(request, SeparateRequestSerializer, do_request_separation, self.get_object())
 
     @extend_schema(responses=StemSerializer(many=True), summary="The track's stems, each with an audio_url")
     @action(detail=True, methods=["get"])

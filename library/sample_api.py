@@ -3,11 +3,12 @@
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from processing.api import start_job_response
 from processing.serializers import JobSerializer
 from processing.services import do_request_slice
 
@@ -42,13 +43,7 @@ SAMPLE_FILTER_PARAMS = [
 
 
 def slice_response(request, track, stem=None):
-    serializer = SliceRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    try:
-        job = do_request_slice(track, stem=stem, options=serializer.validated_data)
-    except ValueError as exc:
-        raise ValidationError({"detail": str(exc)}) from exc
-    return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+    return start_job_response(request, SliceRequestSerializer, do_request_slice, track, stem=stem)
 
 
 class SampleViewSet(

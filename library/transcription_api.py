@@ -2,12 +2,12 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from processing.serializers import JobSerializer
+from processing.api import start_job_response
 from processing.services import do_request_lyrics, do_request_midi
 
 from . import transcription_services
@@ -26,23 +26,11 @@ from .transcription_exports import LYRICS_FORMATS, lyrics_response
 
 
 def midi_response(request, track, stem=None):
-    serializer = MidiRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    try:
-        job = do_request_midi(track, stem=stem, options=serializer.validated_data)
-    except ValueError as exc:
-        raise ValidationError({"detail": str(exc)}) from exc
-    return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+    return start_job_response(request, MidiRequestSerializer, do_request_midi, track, stem=stem)
 
 
 def lyrics_request_response(request, track, stem=None):
-    serializer = LyricsRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    try:
-        job = do_request_lyrics(track, stem=stem, options=serializer.validated_data)
-    except ValueError as exc:
-        raise ValidationError({"detail": str(exc)}) from exc
-    return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+    return start_job_response(request, LyricsRequestSerializer, do_request_lyrics, track, stem=stem)
 
 
 TRACK_PARAM = OpenApiParameter("track", OpenApiTypes.UUID, description="Only those of this track.")

@@ -8,6 +8,20 @@ from .models import Job, Pipeline
 from .serializers import JobSerializer, PipelineSerializer
 
 
+def start_job_response(request, request_serializer, service, *args, **kwargs):
+    """The API side of "start a job": validate the body, call the service, 202 with the job (400 with the
+    service's reason when it refuses)."""
+    from rest_framework.exceptions import ValidationError
+
+    serializer = request_serializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    try:
+        job = service(*args, options=serializer.validated_data, **kwargs)
+    except ValueError as exc:
+        raise ValidationError({"detail": str(exc)}) from exc
+    return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your jobs, newest first. The traceback is for admins and never appears here."""
 
