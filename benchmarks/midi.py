@@ -1,6 +1,7 @@
 """How well processing.engines.midi turns audio into notes, against Basic Pitch's own decoding of the same model.
 
     .venv/bin/python benchmarks/midi.py [--takes 8] [--seed 0] [--kinds bass,lead,...] [--threads N] [--no-speed]
+                                        [--tensorflow-python /tmp/stemcrate-tf/bin/python]
 
 Material (about 19 minutes at the defaults, rendered in ~25 s): six line types, each `--takes` random takes of
 ~20 s whose every note is known (MIDI written with pretty_midi, rendered by the fluidsynth CLI from
@@ -25,8 +26,16 @@ Contenders, on the same audio and the same bundled ONNX model:
 
 Scores, pooled over the takes of a type: note F1 from mir_eval.transcription.match_notes, onset within 50 ms
 and the same pitch (within 50 cents); "offset" also needs the offset within max(50 ms, 20 % of the note).
-Then speed: seconds per minute of audio for both ONNX runs, taking turns take by take; TensorFlow's SavedModel
-too when `import tensorflow` works (it is not in .venv: requirements.txt leaves it out on purpose).
+Then speed: seconds per minute of audio for both ONNX runs and Basic Pitch's TensorFlow SavedModel
+(basic_pitch.inference.predict with every default, as above but with Model(nmp)), all on the same takes and
+taking turns take by take, and the ratio TensorFlow / each. TensorFlow cannot live in .venv (basic-pitch 0.4.0
+pins tensorflow<2.15.1, which needs numpy<2; requirements.txt leaves it out on purpose), so it runs in a separate
+process under another environment's python (--tensorflow-python; default /tmp/stemcrate-tf/bin/python, which
+`bash benchmarks/tensorflow_env.sh` creates: tensorflow-cpu 2.15.0, numpy 1.26, ~1.7 GB), driven through
+benchmarks/_basic_pitch_tf.py --serve: it reads the WAV files the ONNX predict reads and times its predict
+calls itself, so its ~30 s of startup (TensorFlow import, model load) and the pipe are not timed. The first take
+is a warm-up for every contender and is not timed either. Without that environment the TensorFlow row is left
+out and the script says how to create it.
 
 Measured here (2 CPU cores, shared; speed figures vary with the machine's load by +-50 %, their ratio less):
 
@@ -42,6 +51,19 @@ Measured here (2 CPU cores, shared; speed figures vary with the machine's load b
 
     ONNX, processing.engines.midi.transcribe (8 windows per call)              1.65 s/min
     ONNX, basic_pitch.inference.predict (1 window per call, librosa load)      2.08 s/min
+
+Speed with TensorFlow, in a later run on a busier machine (load average 4.6 -> 7.3 on the 2 cores):
+
+                                                                                s/min  TF / this
+    ONNX, processing.engines.midi.transcribe (8 windows per call)              3.79      0.58x
+    ONNX, basic_pitch.inference.predict (1 window per call, librosa load)      4.95      0.44x
+    TensorFlow 2.15.0 SavedModel, basic_pitch.inference.predict                2.20
+    (both predicts found the same 4607 notes)
+
+  With --threads 1 (--takes 2, load ~6.6): ours 2.92, Basic Pitch ONNX 4.02, TensorFlow 3.09 s/min (TF/ours
+  1.05x). Under load onnxruntime's spinning intra-op threads cost most: model alone, one window per call, ORT
+  1.32 took 83-133 ms with its defaults, 104 ms at 2 threads (ours), 67-69 ms at 2 threads with
+  session.intra_op.allow_spinning=0, 53-57 ms at 1 thread, and TensorFlow 41-60 ms.
 
 On the tuning seed (1000) ours scores 0.886 / 0.620 overall against 0.708 / 0.259: the held-out figures are a
 little lower (voice most: 0.850 / 0.664 there), as expected of tuned constants. Synthesised instruments are
@@ -69,6 +91,7 @@ sys.path.insert(0, str(ROOT))
 SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 RENDER_SR = 44100
 ONSET_TOLERANCE = 0.05
+TF_PYTHON = "/tmp/stemcrate-tf/bin/python"  # noqa: S108 - what benchmarks/tensorflow_env.sh creates by default
 
 
 @dataclass
@@ -496,31 +519,31 @@ def _row(kind: str, source: str, n_takes: int, base: Score, ours: Score) -> None
 # ------------------------------------------------------------------------------------------------- speed
 
 
-def speed(takes: dict[str, list[Take]], threads: int | None) -> None:
-    """Seconds per minute of audio, audio in memory to notes. Each take is converted by every contender in turn
-    (after one warm-up each), so a busy machine slows them alike."""
+def speed(takes: dict[str, list[Take]], threads: int | None, tensorflow_python: str | None) -> None:
+    """Seconds per minute of audio, audio to notes. Each take is converted by every contender in turn (after one
+    warm-up each), so a busy machine slows them alike. Ours converts the samples in memory; Basic Pitch's predict,
+    ONNX here and TensorFlow in `tensorflow_python`'s process (see _basic_pitch_tf.py), loads the same take from
+    the same WAV file."""
     from processing.engines import midi
 
     basic_pitch, inference = _quiet_basic_pitch()
     flat = [t for group in takes.values() for t in group]
     minutes = sum(t.seconds for t in flat) / 60
+    ours = "ONNX, processing.engines.midi.transcribe (8 windows per call)"
+    bp_onnx = "ONNX, basic_pitch.inference.predict (1 window per call, librosa load)"
     contenders = {
-        "ONNX, processing.engines.midi.transcribe (8 windows per call)": None,
-        "ONNX, basic_pitch.inference.predict (1 window per call, librosa load)": inference.Model(
-            basic_pitch.build_icassp_2022_model_path(basic_pitch.FilenameSuffix.onnx)
-        ),
+        ours: None,
+        bp_onnx: inference.Model(basic_pitch.build_icassp_2022_model_path(basic_pitch.FilenameSuffix.onnx)),
     }
-    try:
-        import tensorflow  # noqa: F401 - only to know whether the SavedModel can run
-    except ImportError:
-        tf_line = "TensorFlow is not installed, so its SavedModel was not timed. To compare, pip install tensorflow\n"
-        tf_line += "  (~1.4 GB; better in another environment than .venv) and run this script again."
-    else:
-        tf_line = None
-        tf_model = inference.Model(basic_pitch.build_icassp_2022_model_path(basic_pitch.FilenameSuffix.tf))
-        contenders["TensorFlow SavedModel, basic_pitch.inference.predict"] = tf_model
     elapsed = dict.fromkeys(contenders, 0.0)
-    with tempfile.TemporaryDirectory(prefix="bench-midi-") as tmp:
+    notes = {bp_onnx: 0}
+    tf_name = tf_missing = None
+    with tempfile.TemporaryDirectory(prefix="bench-midi-") as tmp, contextlib.ExitStack() as stack:
+        tf = None
+        if tensorflow_python and Path(tensorflow_python).exists():
+            tf = stack.enter_context(_TensorFlowProcess(tensorflow_python, threads, Path(tmp) / "tf-stderr.txt"))
+        elif tensorflow_python != "":  # None: the default environment does not exist
+            tf_missing = tensorflow_python or TF_PYTHON
         for k, take in enumerate([flat[0], *flat]):
             wav = Path(tmp) / f"{k}.wav"
             _write_wav(wav, take)
@@ -529,15 +552,76 @@ def speed(takes: dict[str, list[Take]], threads: int | None) -> None:
                 if model is None:
                     midi.transcribe(take.audio, RENDER_SR, source=take.source, threads=threads)
                 else:
-                    basic_pitch_default(wav, model)
+                    events = basic_pitch_default(wav, model)
                 if k > 0:  # the first round is the warm-up (sessions, imports)
                     elapsed[name] += time.perf_counter() - t0
+                    if name in notes:
+                        notes[name] += len(events)
+            if tf is not None:
+                answer = tf.convert(wav)  # timed in its process: predict only, not the pipe
+                if tf_name is None:
+                    tf_name = f"TensorFlow {answer['tensorflow']} SavedModel, basic_pitch.inference.predict"
+                    elapsed[tf_name] = 0.0
+                    notes[tf_name] = 0
+                if k > 0:
+                    elapsed[tf_name] += answer["seconds"]
+                    notes[tf_name] += answer["notes"]
     print(f"\nConversion speed over {minutes * 60:.0f} s of audio on {os.cpu_count()} CPU cores, seconds per minute")
-    print("of audio (lower is better; both ONNX runs compute the same model output, the decoding differs):")
-    for name, seconds in elapsed.items():
-        print(f"  {name:<72} {seconds / minutes:6.2f} s/min")
-    if tf_line:
-        print(f"  {tf_line}")
+    every = "all three" if tf_name else "both"
+    print(f"of audio (lower is better; {every} compute the same model's output, ours decodes it differently):")
+    per_minute = {name: seconds / minutes for name, seconds in elapsed.items()}
+    if tf_name:
+        print(f"  {'':<72} {'s/min':>6}  {'TF / this':>9}")
+    for name, value in per_minute.items():
+        ratio = f"  {per_minute[tf_name] / value:8.2f}x" if tf_name and name != tf_name else ""
+        print(f"  {name:<72} {value:6.2f}{ratio}")
+    if tf_name:
+        print(f"  (TensorFlow ran in a separate process, {tensorflow_python}: its startup and model load are not")
+        print(f"  timed; notes found: {notes[tf_name]} with TensorFlow, {notes[bp_onnx]} with Basic Pitch's ONNX)")
+    elif tf_missing:
+        print(f"  TensorFlow's SavedModel was not timed: {tf_missing} does not exist. TensorFlow cannot live in .venv")
+        print("  (basic-pitch 0.4.0 pins tensorflow<2.15.1, which needs numpy<2); create its own environment with")
+        print("  `bash benchmarks/tensorflow_env.sh` (~1.7 GB in /tmp/stemcrate-tf) and run this script again.")
+
+
+class _TensorFlowProcess:
+    """benchmarks/_basic_pitch_tf.py --serve under another environment's python: one WAV path in, one JSON line
+    out ({"seconds", "audio_seconds", "notes", "tensorflow"}), so that it takes turns with the ONNX contenders."""
+
+    def __init__(self, python: str, threads: int | None, stderr_path: Path):
+        self.cmd = [python, str(ROOT / "benchmarks" / "_basic_pitch_tf.py"), "--serve"]
+        if threads:
+            self.cmd += ["--threads", str(threads)]
+        self.stderr_path = stderr_path
+
+    def __enter__(self) -> "_TensorFlowProcess":
+        self.stderr = open(self.stderr_path, "w+")  # closed in __exit__
+        self.process = subprocess.Popen(
+            self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True, bufsize=1
+        )
+        return self
+
+    def convert(self, wav: Path) -> dict:
+        import json
+
+        self.process.stdin.write(f"{wav}\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait()
+            self.stderr.seek(0)
+            tail = "".join(self.stderr.readlines()[-20:])
+            sys.exit(f"{' '.join(self.cmd)} stopped (exit {self.process.returncode}):\n{tail}")
+        return json.loads(line)
+
+    def __exit__(self, *exc) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.stderr.close()
 
 
 def main() -> None:
@@ -549,6 +633,12 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads (default: all cores)")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed comparison")
+    parser.add_argument(
+        "--tensorflow-python",
+        default=TF_PYTHON if Path(TF_PYTHON).exists() else None,
+        help="python of an environment with TensorFlow and basic-pitch (benchmarks/tensorflow_env.sh) to time Basic"
+        f" Pitch's SavedModel in the speed comparison (default {TF_PYTHON} if it exists; '' to skip)",
+    )
     args = parser.parse_args()
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in KINDS]
@@ -564,7 +654,7 @@ def main() -> None:
     )
     accuracy(takes, args.threads)
     if not args.no_speed:
-        speed(takes, args.threads)
+        speed(takes, args.threads, args.tensorflow_python)
 
 
 if __name__ == "__main__":
