@@ -150,21 +150,19 @@ def test_too_many_onsets_fail_the_job_with_a_reason(song, monkeypatch):
     assert not Sample.objects.exists()
 
 
-@pytest.mark.parametrize(
-    ("options", "reason"),
-    [
+def test_bad_options_are_refused_before_a_job_exists(song):
+    track, stems = song
+    for options, reason in [
         ({"sensitivity": 2}, "sensitivity must be between 0 and 1"),
         ({"sensitivity": "lots"}, "sensitivity must be a number"),
         ({"min_length": 0.5, "max_length": 0.2}, "max_length must be at least min_length"),
         ({"silence_db": 3}, "silence_db must be between"),
         ({"normalise": "maybe"}, "normalise must be true or false"),
         ({"speed": 1}, "Unknown option(s): speed"),
-    ],
-)
-def test_bad_options_are_refused_before_a_job_exists(song, options, reason):
-    track, stems = song
-    with pytest.raises(ValueError, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        do_request_slice(track, stem=stems["drums"], options=options)
+    ]:
+        with pytest.raises(ValueError) as excinfo:
+            do_request_slice(track, stem=stems["drums"], options=options)
+        assert reason in str(excinfo.value), options
     assert not Job.objects.filter(kind="slice").exists()
 
 
