@@ -115,17 +115,17 @@ def test_a_track_export_has_the_layout_names_and_manifest_producers_expect(song,
 FORMATS = [("wav16", 44100, "PCM_16"), ("wav32f", 48000, "FLOAT"), ("flac", 48000, "PCM_24"), ("aiff", 44100, "PCM_24")]
 
 
-@pytest.mark.parametrize(("fmt", "rate", "subtype"), FORMATS)
-def test_formats_and_rates_read_back(song, user, api_client, client, fmt, rate, subtype):
+def test_formats_and_rates_read_back(song, user, api_client, client):
     track, _ = song
-    body = {"scope": "track", "track": str(track.pk), "format": fmt, "sample_rate": rate, "include": ["stems"]}
-    archive = download(client, user, build(api_client, user, body))
-    audio = [n for n in archive.namelist() if "/Stems/" in n]
-    assert len(audio) == 4
-    for name in audio:
-        info = sf.info(io.BytesIO(archive.read(name)))
-        assert (info.samplerate, info.subtype) == (rate, subtype), name
-        assert info.duration == pytest.approx(6.0, abs=0.01)
+    for fmt, rate, subtype in FORMATS:
+        body = {"scope": "track", "track": str(track.pk), "format": fmt, "sample_rate": rate, "include": ["stems"]}
+        archive = download(client, user, build(api_client, user, body))
+        audio = [n for n in archive.namelist() if "/Stems/" in n]
+        assert len(audio) == 4
+        for name in audio:
+            info = sf.info(io.BytesIO(archive.read(name)))
+            assert (info.samplerate, info.subtype) == (rate, subtype), name
+            assert info.duration == pytest.approx(6.0, abs=0.01)
 
 
 def test_the_reaper_project_references_files_that_exist_at_the_track_tempo(song, user, api_client, client):
