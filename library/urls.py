@@ -30,6 +30,10 @@ urlpatterns = [
     path("media/midi/<uuid:clip_id>/file", transcription_views.midi_file, name="midi_file"),
     path("lyrics/<uuid:lyrics_id>/", transcription_views.lyrics_page, name="lyrics"),
     path("lyrics/<uuid:lyrics_id>/export", transcription_views.lyrics_export, name="lyrics_export"),
+    path("midi/<uuid:clip_id>/delete", transcription_views.midi_delete, name="midi_delete"),
+    path("lyrics/<uuid:lyrics_id>/edit", transcription_views.lyrics_edit, name="lyrics_edit"),
+    path("lyrics/<uuid:lyrics_id>/revert", transcription_views.lyrics_revert, name="lyrics_revert"),
+    path("lyrics/<uuid:lyrics_id>/delete", transcription_views.lyrics_delete, name="lyrics_delete"),
     # Exports (library/export_views.py)
     path("exports/<uuid:export_id>/", export_views.export_detail, name="export"),
     path("media/exports/<uuid:export_id>/file", export_views.export_file, name="export_file"),
