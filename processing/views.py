@@ -2,6 +2,7 @@ import redis
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -68,13 +69,24 @@ def job_cancel(request, job_id):
 def job_retry(request, job_id):
     job = _get_job_for_user(request, job_id)
     if job.status not in (Job.Status.FAILED, Job.Status.CANCELLED):
-        messages.error(request, "Only a failed or cancelled job can be retried.")
+        if not _refresh_requested(request):
+            messages.error(request, "Only a failed or cancelled job can be retried.")
         return _after_action(request, job, None)
     job = job_service.retry(job)
     return _after_action(request, job, "Queued again.")
 
 
+def _refresh_requested(request) -> bool:
+    """An htmx form on another page (a track's pipeline, an export) that shows the job its own way sends
+    `refresh`: it gets no Jobs-page row back, only the event its panels refresh on."""
+    return bool(request.htmx and request.POST.get("refresh"))
+
+
 def _after_action(request, job, message):
+    if _refresh_requested(request):
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = "jobs-changed"
+        return response
     if request.htmx:
         return render(request, "processing/jobs.html#job", {"job": job})
     if message:

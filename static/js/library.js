@@ -7,6 +7,12 @@
  *   #results[data-library-empty] after htmx replaces #results (new uploads, a filter), the drop zone and the
  *                               filters follow: the big empty-library drop zone turns into the slim bar.
  *   input[data-tag-input][list] suggests existing tags for the word being typed in a comma-separated list.
+ *   form[data-bulk-form]        the library's selection: counts the ticked rows in the action bar, enables its
+ *                               buttons only with a selection, "select all" (with the mixed state), Shift+click
+ *                               ticks a range, Escape or "Clear" empties it. The boxes are plain fields, so
+ *                               without this script the form still posts them.
+ *   details[data-popover]       (the track page's Export form) closes on a click outside it and on Escape,
+ *                               which gives focus back to its summary.
  */
 (function () {
   "use strict";
@@ -97,9 +103,138 @@
     input.addEventListener("focus", update);
   }
 
+  /* ---------------------------------------------------------------- selection */
+  function bulkBoxes(form) {
+    // The rows live inside the form, but a row that polled was swapped in: always ask the DOM again.
+    return Array.prototype.slice.call(form.querySelectorAll("input[data-bulk-select]"));
+  }
+
+  function syncBulk(form) {
+    var boxes = bulkBoxes(form);
+    var ticked = boxes.filter(function (box) {
+      return box.checked;
+    }).length;
+    var summary = form.querySelector("[data-bulk-summary]");
+    if (summary) {
+      summary.textContent = ticked
+        ? ticked + (ticked === 1 ? " track selected" : " tracks selected")
+        : "Tick tracks to process or export them together.";
+    }
+    form.classList.toggle("has-selection", ticked > 0);
+    form.querySelectorAll("[data-bulk-action]").forEach(function (button) {
+      button.disabled = ticked === 0;
+    });
+    var clear = form.querySelector("[data-bulk-clear]");
+    if (clear) {
+      clear.hidden = ticked === 0;
+    }
+    var all = form.querySelector("[data-bulk-all]");
+    if (all) {
+      all.hidden = boxes.length === 0;
+      all.checked = ticked > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    boxes.forEach(function (box) {
+      var row = box.closest("tr");
+      if (row) {
+        row.classList.toggle("is-selected", box.checked);
+      }
+    });
+  }
+
+  function enhanceBulk(form) {
+    if (form.classList.contains("is-enhanced")) {
+      return;
+    }
+    form.classList.add("is-enhanced");
+    var last = null;
+    form.addEventListener("click", function (event) {
+      var box = event.target.closest && event.target.closest("input[data-bulk-select]");
+      if (!box) {
+        return;
+      }
+      // Shift+click ticks (or unticks) every box between the last one clicked and this one.
+      if (event.shiftKey && last && last !== box && form.contains(last)) {
+        var boxes = bulkBoxes(form);
+        var from = boxes.indexOf(last);
+        var to = boxes.indexOf(box);
+        if (from !== -1 && to !== -1) {
+          boxes.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (other) {
+            other.checked = box.checked;
+          });
+        }
+      }
+      last = box;
+    });
+    form.addEventListener("change", function (event) {
+      var all = event.target.closest && event.target.closest("[data-bulk-all]");
+      if (all) {
+        bulkBoxes(form).forEach(function (box) {
+          box.checked = all.checked;
+        });
+      }
+      syncBulk(form);
+    });
+    var clear = form.querySelector("[data-bulk-clear]");
+    if (clear) {
+      clear.addEventListener("click", function () {
+        bulkBoxes(form).forEach(function (box) {
+          box.checked = false;
+        });
+        syncBulk(form);
+      });
+    }
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && event.target.matches && event.target.matches("input[data-bulk-select], [data-bulk-all]")) {
+        bulkBoxes(form).forEach(function (box) {
+          box.checked = false;
+        });
+        syncBulk(form);
+      }
+    });
+    syncBulk(form);
+  }
+
+  /* ------------------------------------------------------------------ popovers */
+  function closePopovers(except) {
+    document.querySelectorAll("details[data-popover][open]").forEach(function (popover) {
+      if (popover !== except) {
+        popover.removeAttribute("open");
+      }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest && event.target.closest("details[data-popover]");
+    closePopovers(inside);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    document.querySelectorAll("details[data-popover][open]").forEach(function (popover) {
+      popover.removeAttribute("open");
+      var summary = popover.querySelector("summary");
+      if (summary && popover.contains(document.activeElement)) {
+        summary.focus();
+      }
+    });
+  });
+
   function init(root) {
     if (!root || !root.querySelectorAll) {
       return;
+    }
+    if (root.matches && root.matches("form[data-bulk-form]")) {
+      enhanceBulk(root);
+    }
+    root.querySelectorAll("form[data-bulk-form]").forEach(enhanceBulk);
+    if (root.matches && root.matches("tr") && root.closest) {
+      var owner = root.closest("form[data-bulk-form]");
+      if (owner) {
+        syncBulk(owner); // a polled row came back: its box is the same element (hx-preserve), its class is new
+      }
     }
     if (root.matches && root.matches("form[data-library-filters]")) {
       enhanceFilters(root);
