@@ -118,7 +118,7 @@ class LyricsViewSet(
         responses={(200, "text/plain"): OpenApiTypes.STR},
         summary="The lyrics as LRC, SRT, VTT, JSON words or plain text (as edited)",
     )
-    @action(detail=True, methods=["get"], url_path=r"export/(?P<fmt>[a-z0-9]+)")
+    @action(detail=True, methods=["get"], url_path="export/<str:fmt>")
     def export(self, request, pk=None, fmt=None):
         lyrics = self.get_object()
         if fmt not in LYRICS_FORMATS:

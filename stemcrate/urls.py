@@ -13,7 +13,7 @@ from . import health
 admin.site.site_header = "Stemcrate administration"
 admin.site.site_title = "Stemcrate admin"
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)  # path converters: lookup_value_converter = "uuid" applies
 router.register("auth/tokens", accounts_api.ApiTokenViewSet, basename="token")
 router.register("tracks", library_api.TrackViewSet, basename="track")
 router.register("stems", sample_api.StemViewSet, basename="stem")
@@ -30,7 +30,7 @@ api_patterns = [
     path("auth/token/", accounts_api.obtain_token, name="token"),
     path("me/", accounts_api.me, name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", metadata_class=None), name="docs"),
     *router.urls,
 ]
 
