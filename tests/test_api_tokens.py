@@ -133,3 +133,22 @@ def test_an_empty_token_name_gets_a_400_with_the_form_error(user_client):
     response = user_client.post("/account/tokens/", {"name": ""})
     assert response.status_code == 400
     assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_media_urls_from_the_api_accept_the_token(user, other_user, tmp_path):
+    """A script follows the audio_url/download_url the API gave it with the same token header."""
+    from django.test import Client
+
+    from accounts.services import do_create_api_token
+    from tests.library.factories import make_track
+
+    track = make_track(user)
+    _, key = do_create_api_token(user, "script")
+    _, other_key = do_create_api_token(other_user, "other")
+    url = f"/media/tracks/{track.pk}/original"
+    assert Client(HTTP_AUTHORIZATION=f"Token {key}").get(url).status_code == 200
+    assert Client(HTTP_AUTHORIZATION=f"Token {other_key}").get(url).status_code == 404
+    response = Client(HTTP_AUTHORIZATION="Token sc_not-a-real-key").get(url)
+    assert response.status_code == 401 and b"Invalid or revoked" in response.content
+    assert Client().get(url).status_code == 302  # no token, no session: the login page
