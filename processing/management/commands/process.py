@@ -99,7 +99,7 @@ class Command(BaseCommand):
 
         try:
             titles = dict(Pipeline.objects.filter(pk__in=ids).values_list("pk", "track__title"))
-            layout = "{desc:<30} {bar} {n:>3}% {postfix}"
+            layout = "{desc:<30} {bar} {n:>3}%{postfix}"
             progress = {
                 pk: tqdm(total=100, desc=(titles[pk] or "track")[:30], position=i, disable=not bars, bar_format=layout)
                 for i, pk in enumerate(ids)
