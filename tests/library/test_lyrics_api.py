@@ -8,7 +8,7 @@ from library import transcription_services
 from library.models import Lyrics, Track
 from processing.engines import lyrics as engine
 from processing.models import Job
-from tests.library.factories import make_track
+from tests.library.factories import make_lyrics
 
 pytestmark = pytest.mark.django_db
 
@@ -19,22 +19,7 @@ def words(*items):
 
 @pytest.fixture
 def lyrics(user):
-    track = make_track(user, title="Night Drive", artist="Mara Lune", duration=30.0)
-    data = engine.Lyrics(
-        "en",
-        (
-            engine.Line(
-                1.0, 2.5, "hello dark night", words((1.0, 1.4, "hello"), (1.5, 1.9, "dark"), (2.0, 2.5, "night"))
-            ),
-            engine.Line(4.0, 5.0, "drive on", words((4.0, 4.4, "drive"), (4.5, 5.0, "on"))),
-        ),
-        "tiny",
-        duration=30.0,
-    )
-    return transcription_services.do_store_lyrics(
-        track, stem=None, source="mix", job=None, model_name="tiny", language="en", params={},
-        data=data.to_dict(), text=engine.to_text(data),
-    )  # fmt: skip
+    return make_lyrics(user)
 
 
 def test_editing_keeps_the_timing_of_unchanged_words(lyrics, api_client, user):
