@@ -12,10 +12,17 @@ def _get_token_for_user(request, token_id) -> ApiToken:
 
 
 def profile(request):
+    from library.quotas import usage
+
     return render(
         request,
         "accounts/profile.html",
-        {"tokens": request.user.api_tokens.all(), "form": ApiTokenForm(), "new_key": None},
+        {
+            "tokens": request.user.api_tokens.all(),
+            "form": ApiTokenForm(),
+            "new_key": None,
+            "usage": usage(request.user),
+        },
     )
 
 

@@ -47,7 +47,10 @@ TRACK_FILTER_PARAMS = [
 
 
 def upload_error_response(request, exc):
-    return Response({"detail": exc.reason}, status=exc.status)
+    response = Response({"detail": exc.reason}, status=exc.status)
+    if getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 class TrackViewSet(

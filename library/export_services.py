@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from .export import clean_export_options
 from .models import Export
+from .quotas import check_rate, check_storage
 from .services import _delete_files_logged
 
 
@@ -36,6 +37,8 @@ def do_request_export(owner, scope: str, *, track=None, collection=None, tracks=
         track_ids = [str(t.pk) for t in tracks or [] if t.owner_id == owner.pk]
         if not track_ids:
             raise ValueError("Select at least one track to export.")
+    check_rate(owner, "job")
+    check_storage(owner)  # a full library gets no new ZIP; its size is unknown until it is built
     with transaction.atomic():
         export = Export.objects.create(
             owner=owner, scope=scope, track=track, collection=collection, track_ids=track_ids,

@@ -87,11 +87,13 @@ def do_upload_track(owner, uploaded, *, title: str = "", artist: str = "") -> Up
     if size > settings.UPLOAD_MAX_SIZE:
         raise UploadError(_too_large_reason(size), status=413)
     filename = clean_filename(uploaded.name)
+    _check_upload_limits(owner)
 
     with _on_disk(uploaded) as (path, sha256):
         existing = Track.objects.for_user(owner).filter(sha256=sha256).first()
         if existing:
             return UploadResult(existing, created=False)
+        _check_upload_limits(owner, size)  # a duplicate needs no room; a new file does
         try:
             info = validate(path, max_duration=settings.UPLOAD_MAX_DURATION)
         except AudioError as exc:
@@ -130,6 +132,21 @@ def do_upload_track(owner, uploaded, *, title: str = "", artist: str = "") -> Up
             _delete_files(track)
             raise
     return UploadResult(track, created=True)
+
+
+def _check_upload_limits(owner, size: int | None = None) -> None:
+    """The hourly upload rate (size None) or the storage quota, as an UploadError (429 with retry_after, 413)."""
+    from . import quotas
+
+    try:
+        if size is None:
+            quotas.check_rate(owner, "upload")
+        else:
+            quotas.check_storage(owner, size)
+    except quotas.LimitError as exc:
+        error = UploadError(exc.reason, status=exc.status)
+        error.retry_after = getattr(exc, "retry_after", None)
+        raise error from exc
 
 
 def _too_large_reason(size: int) -> str:

@@ -9,6 +9,13 @@ from django.utils import timezone
 from .models import QueuePing
 
 
+def _check_rate(owner, kind: str, count: int = 1) -> None:
+    # Only what a user asks for is limited: pipeline.advance() creates its steps' jobs without coming here.
+    from library.quotas import check_rate as check
+
+    check(owner, kind, count=count)
+
+
 def do_send_ping(queue: str) -> QueuePing:
     from .actors import PING_ACTORS  # actors import services; import here to keep that one-way at load time
 
@@ -35,7 +42,9 @@ def do_request_separation(track, options: dict | None = None):
 
     if track.status != track.Status.READY:
         raise ValueError("This track has not been analysed yet; separate it once it is ready.")
-    return create_job(track.owner, Job.Kind.SEPARATE, track=track, params=clean_params(options or {}))
+    params = clean_params(options or {})
+    _check_rate(track.owner, "job")
+    return create_job(track.owner, Job.Kind.SEPARATE, track=track, params=params)
 
 
 def do_request_slice(track, *, stem=None, options: dict | None = None):
@@ -49,6 +58,7 @@ def do_request_slice(track, *, stem=None, options: dict | None = None):
     if stem is None and track.status != track.Status.READY:
         raise ValueError("This track has not been analysed yet; slice it once it is ready.")
     params = clean_params(options or {}, strategy_for(stem.name) if stem else "mix")
+    _check_rate(track.owner, "job")
     return create_job(track.owner, Job.Kind.SLICE, track=track, stem=stem, params=params)
 
 
@@ -71,7 +81,9 @@ def do_request_lyrics(track, *, stem=None, options: dict | None = None, use_defa
         stem = default_lyrics_stem(track)
     if stem is None and track.status != track.Status.READY:
         raise ValueError("This track has not been analysed yet; transcribe it once it is ready.")
-    return create_job(track.owner, Job.Kind.LYRICS, track=track, stem=stem, params=clean_options(options or {}))
+    params = clean_options(options or {})
+    _check_rate(track.owner, "job")
+    return create_job(track.owner, Job.Kind.LYRICS, track=track, stem=stem, params=params)
 
 
 def midi_preset_for(stem_name: str | None) -> str:
@@ -97,13 +109,18 @@ def do_request_midi(track, *, stem=None, options: dict | None = None):
         quantise = quantise.lower() in ("1", "true", "on", "yes")
     params = clean_options(midi_preset_for(stem.name if stem else None), options)
     params["quantise"] = bool(quantise)
+    _check_rate(track.owner, "job")
     return create_job(track.owner, Job.Kind.MIDI, track=track, stem=stem, params=params)
 
 
 def do_process_track(track, *, steps=None, options: dict | None = None):
-    """ "Process everything" (or the given steps) on a track: a pipeline of jobs. PipelineError has the reason."""
-    from .pipeline import start
+    """ "Process everything" (or the given steps) on a track: a pipeline of jobs. PipelineError has the reason.
 
+    The pipeline counts as one job against the hourly limit; the jobs it creates for its steps do not."""
+    from .pipeline import clean_options, clean_steps, start
+
+    steps, options = clean_steps(steps), clean_options(options)
+    _check_rate(track.owner, "job")
     return start(track, steps=steps, options=options)
 
 
@@ -114,6 +131,10 @@ def do_process_tracks(tracks, *, steps=None, options: dict | None = None) -> lis
     from .pipeline import clean_options, clean_steps, start
 
     steps, options = clean_steps(steps), clean_options(options)  # raise before anything exists
+    tracks = list(tracks)
+    owners = {track.owner_id: track.owner for track in tracks}
+    for owner in owners.values():
+        _check_rate(owner, "job", count=sum(track.owner_id == owner.pk for track in tracks))
     with transaction.atomic():
         return [start(track, steps=steps, options=options) for track in tracks]
 

@@ -1,7 +1,9 @@
 """Project-wide REST API plumbing: pagination and error shape."""
 
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 
 class Pagination(PageNumberPagination):
@@ -12,7 +14,20 @@ class Pagination(PageNumberPagination):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus a top-level "detail" on validation errors so every 4xx carries a readable reason."""
+    """DRF's handler, plus a top-level "detail" on validation errors so every 4xx carries a readable reason.
+
+    A limit (library.quotas) answers with its own status, whether it arrives bare or as the cause of the
+    ValidationError a view turned a service's ValueError into: 413 for the storage quota, 429 with Retry-After
+    for a rate limit.
+    """
+    limit = _limit_error(exc)
+    if limit is not None:
+        response = Response({"detail": limit.reason}, status=limit.status)
+        retry_after = getattr(limit, "retry_after", None)
+        if retry_after:
+            response["Retry-After"] = str(retry_after)
+        set_rollback()
+        return response
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         first_field, messages = next(iter(response.data.items()), (None, None))
@@ -21,3 +36,13 @@ def exception_handler(exc, context):
             prefix = "" if first_field == "non_field_errors" else f"{first_field}: "
             response.data = {"detail": f"{prefix}{message}", **response.data}
     return response
+
+
+def _limit_error(exc):
+    from library.quotas import LimitError
+
+    while exc is not None:
+        if isinstance(exc, LimitError):
+            return exc
+        exc = exc.__cause__
+    return None

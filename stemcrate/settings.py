@@ -185,6 +185,10 @@ FILE_UPLOAD_HANDLERS = ["library.uploads.HashingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 UPLOAD_MAX_SIZE = env_int("UPLOAD_MAX_SIZE_MB", 500) * 1_000_000
 UPLOAD_MAX_DURATION = env_int("UPLOAD_MAX_DURATION_MINUTES", 30) * 60
+# Per-user limits (library.quotas); 0 turns one off. Megabytes are decimal, as in UPLOAD_MAX_SIZE.
+STORAGE_QUOTA = env_int("STORAGE_QUOTA_MB", 20000) * 1_000_000
+UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 120)  # uploads per user per hour
+JOB_RATE_LIMIT = env_int("JOB_RATE_LIMIT", 300)  # jobs a user asks for per hour (a pipeline counts once)
 # Form fields besides the file; the file itself is not bound by this.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from library.management.commands._local import LocalAudioFile, get_user
+from library.quotas import exempt
 from library.services import UploadError, do_upload_track
 from processing import jobs
 from processing.actors import JOB_ACTORS
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         tracks = []
-        with jobs.run_inline():
+        with jobs.run_inline(), exempt():  # an admin at the shell: rate limits are for the web; quotas still apply
             for name in options["files"]:
                 path = Path(name).expanduser()
                 if not path.is_file():
