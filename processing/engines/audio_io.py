@@ -679,17 +679,22 @@ def validate(path: str | os.PathLike, *, max_duration: float | None = None, **li
         raise AudioError(
             f"This file is longer than the limit of {format_duration(max_duration, hours=True)}.", code="too_long"
         )
-    # The length can only be checked when the file declares it and it was decoded to the end.
-    check_length = length_known and declared > 0 and (limit is None or declared < limit)
+    # The length can only be checked when the file declares it and it was decoded to the end (it was: a
+    # decode cut at the limit raised above), even when the header declares more than the limit (a WAV
+    # header claiming 24 hours in front of 1 second of audio is truncated, not too long).
+    check_length = length_known and declared > 0
     shortfall = declared - decoded if check_length else 0.0
     if info.lossless:
         tolerance = LOSSLESS_TRUNCATION_TOLERANCE_SECONDS
     else:
         tolerance = max(TRUNCATION_TOLERANCE_SECONDS, TRUNCATION_TOLERANCE_RATIO * declared)
+    # A WAV written to a pipe declares no length (sizes 0xFFFFFFFF) and its last packet is short, which
+    # ffmpeg flags as corrupt; PCM has no other way to be corrupt (any bytes are samples): not an error.
+    pcm_without_length = info.codec.startswith("pcm_") and not check_length
     truncated = (
         # -xerror: ffmpeg stopped at the first decoding error. An error right at the declared end (a cut last
         # frame) loses nothing audible, so that file is accepted.
-        (returncode != 0 and (not check_length or shortfall > TRUNCATION_TOLERANCE_SECONDS))
+        (returncode != 0 and not pcm_without_length and (not check_length or shortfall > TRUNCATION_TOLERANCE_SECONDS))
         or shortfall > tolerance
         or frames == 0
     )
