@@ -34,3 +34,26 @@ def authenticate_api_key(key: str):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def do_delete_user(user) -> None:
+    """Delete the user with every row they own (by cascade) and, once that has committed, every file stored
+    under users/<id>/ (tracks, stems, samples, MIDI, exports). Files that cannot be removed are logged; the
+    storage scan (`manage.py scan_storage`) reports them."""
+    import logging
+
+    from library import storage as library_storage
+
+    prefix = f"users/{user.pk}"
+
+    def remove_files():
+        try:
+            library_storage.delete_prefix(prefix)
+        except FileNotFoundError:
+            pass
+        except Exception:
+            logging.getLogger(__name__).exception("files under %s could not be deleted", prefix)
+
+    with transaction.atomic():
+        user.delete()
+        transaction.on_commit(remove_files)

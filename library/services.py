@@ -422,12 +422,19 @@ def do_store_stems(track: Track, *, job, model_name: str, model_version: str, pa
 
 
 def _sample_files_of_sets(set_ids) -> list[str]:
-    """Samples and MIDI made from these sets' stems go with them (rows by cascade, files by the caller after
-    commit)."""
-    from .models import MidiClip, Sample
+    """Samples, MIDI and cached onset curves made from these sets' stems go with them (rows by cascade, files by
+    the caller after commit)."""
+    from .models import MidiClip, Sample, Stem
 
     names = list(Sample.objects.filter(stem__stem_set__in=set_ids).values_list("file", flat=True))
     names += MidiClip.objects.filter(stem__stem_set__in=set_ids).values_list("file", flat=True)
+    for stem in Stem.objects.filter(stem_set__in=set_ids).select_related("track"):
+        folder = f"{stem.track.storage_prefix}/onsets"
+        try:
+            cached = default_storage.listdir(folder)[1]
+        except (FileNotFoundError, NotImplementedError):
+            cached = []
+        names += [f"{folder}/{name}" for name in cached if name.startswith(f"{stem.pk}-")]
     return [name for name in names if name]
 
 

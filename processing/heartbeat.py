@@ -3,6 +3,11 @@
 Each worker process writes a small record to Redis every WORKER_HEARTBEAT_INTERVAL seconds with a TTL of
 WORKER_HEARTBEAT_TTL. A worker that dies (even by kill -9) stops refreshing its key and drops out of
 live_workers() when the key expires; a clean shutdown deletes it at once.
+
+The same thread runs the periodic sweep: running jobs whose worker died are re-queued, and queued jobs whose
+message the broker lost (Redis keeps nothing on disk here) are sent again. A broker restart is noticed at once
+by its `run_id` (kept in a key of our own, which a restart also empties); otherwise a queued job is checked
+once it has waited JOB_REQUEUE_SECONDS.
 """
 
 import json
@@ -81,7 +86,7 @@ class WorkerHeartbeat(Middleware):
         """Every live worker also looks for jobs whose worker died. Conditional updates make this idempotent."""
         from django.db import close_old_connections
 
-        from .jobs import sweep_stale_jobs
+        from .jobs import requeue_lost_jobs, sweep_stale_jobs
 
         try:
             result = sweep_stale_jobs()
@@ -89,6 +94,15 @@ class WorkerHeartbeat(Middleware):
                 logger.warning("stale jobs: %s", result)
         except Exception:  # the sweep must never take the heartbeat down with it
             logger.exception("stale-job sweep failed")
+        try:
+            client = _client()
+            if broker_restarted(client):
+                logger.warning("the broker restarted or lost its data: re-sending queued jobs without a message")
+                requeue_lost_jobs(0, client=client)
+            else:
+                requeue_lost_jobs(client=client)
+        except Exception:
+            logger.exception("lost-job sweep failed")
         finally:
             close_old_connections()
 
@@ -98,6 +112,16 @@ class WorkerHeartbeat(Middleware):
             _client().set(self._key, json.dumps(record), ex=settings.WORKER_HEARTBEAT_TTL)
         except redis.RedisError as exc:  # the broker being down is reported by /healthz, not by a crash here
             logger.warning("heartbeat not written: %s", exc)
+
+
+def broker_restarted(client) -> bool:
+    """True when Redis lost its data since the last check by any worker: the `run_id` we keep there is gone
+    (a restart without persistence, a flush) or differs from the server's (a restart). The first check on a
+    new broker answers True too, which only makes the caller look for queued jobs without a message."""
+    key = f"{settings.DRAMATIQ_NAMESPACE}:stemcrate.broker-run-id"
+    run_id = str(client.info("server").get("run_id", ""))
+    previous = client.getset(key, run_id)
+    return previous is None or previous.decode() != run_id
 
 
 def live_workers() -> list[dict]:

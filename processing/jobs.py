@@ -278,3 +278,68 @@ def sweep_stale_jobs() -> dict:
 
 def enqueue_track_analysis(track) -> Job:
     return create_job(track.owner, Job.Kind.ANALYSE, track=track)
+
+
+def _job_ids_in_broker(client) -> set[str]:
+    """The job ids that have a message in the broker: waiting, delayed for a retry, or being worked on (a
+    message stays in its queue's `.msgs` hash until it is acknowledged)."""
+    import json
+
+    from .actors import JOB_ACTORS
+
+    namespace = settings.DRAMATIQ_NAMESPACE
+    queues = {actor.queue_name for actor in JOB_ACTORS.values()}
+    ids = set()
+    for queue in queues:
+        for key in (f"{namespace}:{queue}.msgs", f"{namespace}:{queue}.DQ.msgs"):
+            for _message_id, raw in client.hscan_iter(key, count=1000):
+                try:
+                    args = json.loads(raw).get("args") or []
+                except (ValueError, AttributeError):
+                    continue
+                if args:
+                    ids.add(str(args[0]))
+    return ids
+
+
+def requeue_lost_jobs(older_than_seconds: float | None = None, *, client=None) -> int:
+    """Re-send queued jobs whose message is no longer in the broker (Redis keeps nothing on disk, so a restart
+    drops every queued message). Returns how many were re-sent.
+
+    Only jobs queued at least `older_than_seconds` ago (default JOB_REQUEUE_SECONDS) are looked at, so a job
+    whose message is being sent as its transaction commits is left alone. Jobs that still have a message in the
+    broker (waiting, or delayed for a retry) are skipped, so a long backlog is not flooded with duplicates.
+    A duplicate sent in a race anyway is harmless: the claim is conditional, so the second delivery is a no-op.
+    """
+    import redis
+
+    from .heartbeat import _client
+
+    if older_than_seconds is None:
+        older_than_seconds = getattr(settings, "JOB_REQUEUE_SECONDS", 120)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    candidates = list(
+        Job.objects.filter(status=Job.Status.QUEUED, cancel_requested=False, queued_at__lte=cutoff).only(
+            "pk", "kind", "queue"
+        )
+    )
+    if not candidates:
+        return 0
+    try:
+        present = _job_ids_in_broker(client or _client())
+    except redis.RedisError as exc:  # the broker is down: there is nothing to send to; the next sweep retries
+        logger.warning("lost-job check skipped: %s", exc)
+        return 0
+    sent = 0
+    for job in candidates:
+        if str(job.pk) in present:
+            continue
+        try:
+            _send(job)
+        except Exception:
+            logger.exception("could not re-send job %s", job.pk)
+            continue
+        sent += 1
+    if sent:
+        logger.warning("re-sent %s queued job(s) whose message was lost", sent)
+    return sent

@@ -286,6 +286,8 @@ WORKER_HEARTBEAT_TTL = env_int("WORKER_HEARTBEAT_TTL", 20)
 JOB_SWEEP_INTERVAL = env_int("JOB_SWEEP_INTERVAL", 30)
 # A running job whose worker has not renewed its claim for this long is taken to be orphaned.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 60)
+# A queued job is checked for a lost broker message (a Redis restart drops them) once it has waited this long.
+JOB_REQUEUE_SECONDS = env_int("JOB_REQUEUE_SECONDS", 120)
 # /healthz answers 503 unless every queue here has a live worker.
 HEALTHZ_REQUIRED_QUEUES = env_list("HEALTHZ_REQUIRED_QUEUES", ",".join(QUEUES))
 
