@@ -5,6 +5,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -101,9 +102,9 @@ def do_upload_track(owner, uploaded, *, title: str = "", artist: str = "") -> Up
 
         track = Track(
             owner=owner,
-            title=(title or info.tags.get("title") or title_from_filename(filename)).strip()[:300],
-            artist=(artist or info.tags.get("artist") or "").strip()[:300],
-            album=(info.tags.get("album") or "").strip()[:300],
+            title=_tag_text(title or info.tags.get("title") or title_from_filename(filename)),
+            artist=_tag_text(artist or info.tags.get("artist") or ""),
+            album=_tag_text(info.tags.get("album") or ""),
             original_filename=filename,
             format=info.format,
             codec=info.codec,
@@ -147,6 +148,13 @@ def _check_upload_limits(owner, size: int | None = None) -> None:
         error = UploadError(exc.reason, status=exc.status)
         error.retry_after = getattr(exc, "retry_after", None)
         raise error from exc
+
+
+def _tag_text(value: str) -> str:
+    """Text from a file's tags as a title: control characters (NUL included, which PostgreSQL refuses) become
+    spaces, runs of white space one space, at most 300 characters."""
+    cleaned = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in str(value))
+    return " ".join(cleaned.split())[:300]
 
 
 def _too_large_reason(size: int) -> str:

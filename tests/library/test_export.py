@@ -142,7 +142,7 @@ def test_the_reaper_project_references_files_that_exist_at_the_track_tempo(song,
 
 def test_hostile_titles_never_escape_the_archive(user, tmp_path, api_client, client):
     track, _ = make_track_with_fake_stems(user, tmp_path / "evil", title="../../etc/passwd")
-    Track.objects.filter(pk=track.pk).update(artist="CON", title="..\\..\\boot\x00.ini/..")
+    Track.objects.filter(pk=track.pk).update(artist="CON", title="..\\..\\boot\x1b.ini/..")
     archive = download(client, user, build(api_client, user, {"scope": "track", "track": str(track.pk)}))
     for name in archive.namelist():
         parts = name.split("/")

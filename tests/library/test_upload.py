@@ -77,6 +77,18 @@ def test_it_reads_embedded_tags_and_lets_the_form_override_them(api, tmp_path):
     assert (body["title"], body["artist"]) == ("Typed title", "Typed artist")
 
 
+def test_control_characters_in_tags_never_reach_the_database(api, tmp_path):
+    path = af.write(tmp_path / "t.flac", af.tone(440, 2.0), fmt="flac")
+    from mutagen.flac import FLAC
+
+    tagged = FLAC(path)
+    tagged["TITLE"] = "Night\x1b[31m\tDrive\r\n"
+    tagged["ARTIST"] = "\x07Kavi"
+    tagged.save()
+    body = upload(api, path).json()
+    assert (body["title"], body["artist"]) == ("Night [31m Drive", "Kavi")
+
+
 def test_the_file_name_is_only_a_default_title(api, tmp_path):
     path = af.write(tmp_path / "x.wav", af.tone(440, 2.0), fmt="wav")
     body = upload(api, path, name="../../etc/My_Song\x07.wav").json()
