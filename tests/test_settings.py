@@ -106,3 +106,24 @@ def test_check_deploy_is_clean_with_production_variables():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_production_answers_carry_hsts_csp_and_secure_cookies():
+    """A page served with production settings over HTTPS (as behind the proxy), and the cookie flags."""
+    code = (
+        "import django, json; django.setup(); from django.test import Client; "
+        "from django.test.utils import setup_test_environment; setup_test_environment(); "
+        "r = Client().get('/healthz', secure=True, HTTP_HOST='stemcrate.example.com'); "
+        "print(json.dumps({'hsts': r.get('Strict-Transport-Security', ''), "
+        "'csp': r.get('Content-Security-Policy', ''), 'frame': r.get('X-Frame-Options', ''), "
+        "'plain': Client().get('/api/me/', HTTP_HOST='stemcrate.example.com').status_code}))"
+    )
+    result = run(code, **PRODUCTION, DATABASE_URL="sqlite:///:memory:")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "max-age=31536000" in answer["hsts"] and "includeSubDomains" in answer["hsts"]
+    assert "default-src 'self'" in answer["csp"] and "script-src 'self'" in answer["csp"]
+    assert answer["frame"] == "DENY"
+    assert answer["plain"] == 301  # plain HTTP is redirected to HTTPS (/healthz is exempt, for load balancers)
+    flags = read_settings("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", **PRODUCTION)
+    assert flags == {"SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": True}
