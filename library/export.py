@@ -21,8 +21,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db.models import Prefetch
-
 from processing.engines import export_audio, package, reaper
 
 from .models import Lyrics, MidiClip, Sample, SampleCategory, Stem, StemSet, Track
@@ -76,10 +74,6 @@ def _plans(owner, tracks, samples) -> list[_Plan]:
     return result
 
 
-def _key_label(track) -> str:
-    return track.key_label
-
-
 class _Names:
     """Unique names per folder, ignoring case (as Windows and macOS do): "Kick 01", "Kick 01 (2)", ..."""
 
@@ -118,7 +112,7 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
     for clip in MidiClip.objects.filter(track__in=track_ids).defer("notes").order_by("source"):
         clips[clip.track_id].append(clip)
     lyrics = {}
-    for item in Lyrics.objects.filter(track__in=track_ids).order_by("-updated_at").prefetch_related(Prefetch("track")):
+    for item in Lyrics.objects.filter(track__in=track_ids).select_related("track").order_by("-updated_at"):
         lyrics.setdefault(item.track_id, item)
 
     total = sum(
@@ -198,7 +192,7 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
             track = plan.track
             folder = unique.claim("", package.track_folder(track.artist, track.display_title))
             source = folder
-            bpm, key = track.bpm, _key_label(track)
+            bpm, key = track.bpm, track.key_label
             project_tracks = []
             if plan.full and "original" in include:
                 name = package.stem_name(track.display_title, bpm, key)

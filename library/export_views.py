@@ -18,6 +18,7 @@ from processing.engines.export_audio import FORMATS, RATES
 
 from . import export_services
 from .export import DEFAULT_OPTIONS, PARTS
+from .filters import parse_uuid
 from .media import serve_file
 from .models import Collection, Export, Sample, Track
 
@@ -194,9 +195,7 @@ def export_create(request):
         if scope not in ("library", "favourites", "collection"):
             raise ValueError("Choose what to export: the whole library, your favourite samples or a collection.")
         if scope == "collection":
-            from .views import _parse_uuid
-
-            collection_id = _parse_uuid(request.POST.get("collection"))
+            collection_id = parse_uuid(request.POST.get("collection"))
             collection = Collection.objects.for_user(request.user).filter(pk=collection_id).first()
             if collection is None:
                 raise ValueError("Choose one of your collections to export.")

@@ -1,5 +1,6 @@
 """Search, filters and sorting for tracks, shared by the library page and /api/tracks/ so both agree."""
 
+import uuid
 from dataclasses import dataclass, field
 
 from django.db.models import F, Q
@@ -116,15 +117,14 @@ class TrackFilters:
             queryset = queryset.filter(status=self.status)
         if self.collection:
             queryset = queryset.filter(
-                pk__in=Track.objects.filter(collections__pk=_uuid_or_none(self.collection)).values("pk")
+                pk__in=Track.objects.filter(collections__pk=parse_uuid(self.collection)).values("pk")
             )
         return queryset.order_by(*SORTS[self.sort])
 
 
-def _uuid_or_none(value):
-    import uuid
-
+def parse_uuid(value) -> uuid.UUID | None:
+    """An id from a query string or a form, or None for anything that is not one (never an exception)."""
     try:
-        return uuid.UUID(value)
-    except ValueError:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
         return None

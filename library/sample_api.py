@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from processing.api import start_job_response
 from processing.serializers import JobSerializer
 from processing.services import do_request_slice
+from stemcrate.api import filter_by_track
 
 from . import sample_services, similar
 from .models import Sample, SampleCategory, Stem, Tag
@@ -132,15 +133,7 @@ class StemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if getattr(self, "swagger_fake_view", False):
             return Stem.objects.none()
         queryset = Stem.objects.for_user(self.request.user).select_related("stem_set", "track").defer("peaks")
-        track = self.request.query_params.get("track")
-        if track:
-            from .sample_filters import _uuid
-
-            track_id = _uuid(track)
-            if track_id is None:
-                raise ValidationError({"detail": "track must be an id."})
-            queryset = queryset.filter(track_id=track_id)
-        return queryset
+        return filter_by_track(queryset, self.request.query_params)
 
     @extend_schema(request=SliceRequestSerializer, responses={202: JobSerializer}, summary="Slice into samples")
     @action(detail=True, methods=["post"])

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, Q
 
-from .filters import FLATS
+from .filters import FLATS, parse_uuid
 from .models import Sample, SampleCategory
 
 GROUPS = {
@@ -34,13 +34,6 @@ SORT_LABELS = {
 }
 SOURCES = ["mix", "drums", "vocals", "bass", "other", "guitar", "piano", "no_vocals"]
 _NOTE = re.compile(r"^([A-Ga-g])([#b]?)(-?\d)?$")
-
-
-def _uuid(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -94,7 +87,7 @@ class SampleFilters:
         for name in ("track", "collection"):
             raw_id = (params.get(name) or "").strip()
             if raw_id:
-                value = _uuid(raw_id)
+                value = parse_uuid(raw_id)
                 if value is None:
                     f.errors.append(f"{name.capitalize()} must be an id.")
                 setattr(f, name, value)

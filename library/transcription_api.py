@@ -9,10 +9,10 @@ from rest_framework.response import Response
 
 from processing.api import start_job_response
 from processing.services import do_request_lyrics, do_request_midi
+from stemcrate.api import filter_by_track
 
 from . import transcription_services
 from .models import Lyrics, MidiClip
-from .sample_filters import _uuid
 from .serializers import (
     LyricsDetailSerializer,
     LyricsRequestSerializer,
@@ -36,16 +36,6 @@ def lyrics_request_response(request, track, stem=None):
 TRACK_PARAM = OpenApiParameter("track", OpenApiTypes.UUID, description="Only those of this track.")
 
 
-def _by_track(queryset, params):
-    track = params.get("track")
-    if track:
-        track_id = _uuid(track)
-        if track_id is None:
-            raise ValidationError({"detail": "track must be an id."})
-        queryset = queryset.filter(track_id=track_id)
-    return queryset
-
-
 class MidiClipViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
@@ -58,7 +48,7 @@ class MidiClipViewSet(
             return MidiClip.objects.none()
         queryset = MidiClip.objects.for_user(self.request.user)
         if self.action == "list":
-            queryset = _by_track(queryset.defer("notes"), self.request.query_params)
+            queryset = filter_by_track(queryset.defer("notes"), self.request.query_params)
         return queryset
 
     def get_serializer_class(self):
@@ -89,7 +79,7 @@ class LyricsViewSet(
             return Lyrics.objects.none()
         queryset = Lyrics.objects.for_user(self.request.user).select_related("track")
         if self.action == "list":
-            queryset = _by_track(queryset.defer("data", "original"), self.request.query_params)
+            queryset = filter_by_track(queryset.defer("data", "original"), self.request.query_params)
         return queryset
 
     def get_serializer_class(self):

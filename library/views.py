@@ -1,7 +1,6 @@
 """Library pages. Thin: read input, call a service, render a page or, for htmx, the named partial."""
 
 import functools
-import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from . import services
 from .export_views import export_form_context
-from .filters import KEYS, SORT_LABELS, TrackFilters
+from .filters import KEYS, SORT_LABELS, TrackFilters, parse_uuid
 from .forms import TrackMetaForm
 from .media import serve_file
 from .models import Collection, Lyrics, MidiClip, Sample, Stem, StemSet, Tag, Track
@@ -378,13 +377,6 @@ STEP_GROUP_LABELS = {
 }
 
 
-def _parse_uuid(value):
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
 def _step_label(step: str) -> str:
     kind, _, source = step.partition(":")
     if not source:
@@ -417,11 +409,18 @@ def _choices() -> dict:
     lyric_models = [{"name": m, "installed": weights.installed(m, settings.MODEL_DIR)} for m in MODEL_CHOICES]
     installed = [m["name"] for m in lyric_models if m["installed"]]
     separation = [{"name": m, "installed": weights.installed(m, settings.MODEL_DIR)} for m in MODELS]
+    missing = []
+    if not any(m["installed"] for m in separation):
+        missing.append("separation (python manage.py download_models htdemucs)")
+    if not installed:
+        missing.append(f"lyrics (python manage.py download_models {DEFAULT_MODEL})")
     return {
         "lyric_models": lyric_models,
         "lyric_model_default": DEFAULT_MODEL if DEFAULT_MODEL in installed or not installed else installed[0],
         "separation_choices": separation,
         "languages": _language_choices(),
+        # Steps that will fail for want of weights: the Process form says so before anyone presses it.
+        "models_missing": missing,
     }
 
 
@@ -444,9 +443,9 @@ def _pipeline_rows(pipeline, jobs) -> list[dict]:
     return sorted(rows, key=lambda row: order.get(row["step"].split(":")[0], 99))  # stable: keeps queue order
 
 
-def _process_values(track, post=None) -> dict:
+def _process_values(track, post=None, choices=None) -> dict:
     """What the Process form shows: its defaults, or what was sent when it comes back with an error."""
-    choices = _choices()
+    choices = choices or _choices()
     if post is None:
         steps = list(DEFAULT_STEPS) + ([] if track.status == Track.Status.READY else ["analyse"])
         return {"steps": steps, "separation_model": "htdemucs", "lyrics_model": choices["lyric_model_default"],
@@ -481,7 +480,8 @@ def _pipeline_context(track, pipeline=None, *, process_form=None, **extra) -> di
             pipeline_failed=any(job.status == Job.Status.FAILED for job in jobs),
         )
     if pipeline is None or not pipeline.is_active:
-        context.update(_choices(), process_values=_process_values(track, process_form))
+        choices = _choices()
+        context.update(choices, process_values=_process_values(track, process_form, choices))
     return context
 
 
@@ -651,7 +651,7 @@ def _stem_from_post(request, track):
     value = request.POST.get("stem") or ""
     if not value:
         return None
-    stem_id = _parse_uuid(value)
+    stem_id = parse_uuid(value)
     if stem_id is None:
         raise ValueError("That is not a stem of this track. Reload the page and try again.")
     stem = get_object_or_404(Stem.objects.for_user(request.user).defer("peaks"), pk=stem_id)
@@ -726,7 +726,7 @@ def tracks_bulk(request):
 
     from .export_services import do_request_export
 
-    ids = [i for i in (_parse_uuid(v) for v in request.POST.getlist("track")) if i]
+    ids = [i for i in (parse_uuid(v) for v in request.POST.getlist("track")) if i]
     tracks = list(Track.objects.for_user(request.user).filter(pk__in=ids).order_by("-created_at"))
     action = request.POST.get("action")
     error = None

@@ -3,6 +3,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from stemcrate.api import filter_by_track
+
 from . import jobs as job_service
 from .models import Job, Pipeline
 from .serializers import JobSerializer, PipelineSerializer
@@ -36,8 +38,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             value = self.request.query_params.get(field)
             if value:
                 queryset = queryset.filter(**{field: value})
-        track = self.request.query_params.get("track")
-        return queryset.filter(track_id=track) if track else queryset
+        return filter_by_track(queryset, self.request.query_params)
 
     @extend_schema(request=None, responses=JobSerializer, summary="Cancel a queued or running job")
     @action(detail=True, methods=["post"])
@@ -65,16 +66,7 @@ class PipelineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if getattr(self, "swagger_fake_view", False):
             return Pipeline.objects.none()
         queryset = Pipeline.objects.filter(owner=self.request.user).prefetch_related("jobs")
-        track = self.request.query_params.get("track")
-        if track:
-            from library.sample_filters import _uuid
-
-            if _uuid(track) is None:
-                from rest_framework.exceptions import ValidationError
-
-                raise ValidationError({"detail": "track must be an id."})
-            queryset = queryset.filter(track_id=track)
-        return queryset
+        return filter_by_track(queryset, self.request.query_params)
 
     @extend_schema(request=None, responses=PipelineSerializer, summary="Cancel the steps still queued or running")
     @action(detail=True, methods=["post"])

@@ -6,6 +6,21 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 
+def filter_by_track(queryset, params):
+    """`?track=<id>` on any list of things that belong to a track: 400 with a reason for a malformed id."""
+    from rest_framework.exceptions import ValidationError
+
+    from library.filters import parse_uuid
+
+    raw = params.get("track")
+    if not raw:
+        return queryset
+    track_id = parse_uuid(raw)
+    if track_id is None:
+        raise ValidationError({"detail": "track must be an id."})
+    return queryset.filter(track_id=track_id)
+
+
 class Pagination(PageNumberPagination):
     """{count, next, previous, results}, with ?page= and an optional ?page_size= up to 200."""
 

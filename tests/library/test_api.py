@@ -137,3 +137,10 @@ def test_track_list_runs_a_constant_number_of_queries(api, user, django_assert_m
         services.do_set_track_tags(make_track(user, title=f"u{i}"), ["a", "c"])
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert api.get("/api/tracks/").json()["count"] == 35
+
+
+@pytest.mark.parametrize("path", ["/api/jobs/", "/api/pipelines/", "/api/stems/", "/api/midi/", "/api/lyrics/"])
+def test_a_malformed_track_filter_is_a_400_with_a_reason(api_client, user, path):
+    api_client.force_authenticate(user)
+    response = api_client.get(path, {"track": "not-an-id"})
+    assert response.status_code == 400 and response.json()["detail"] == "track must be an id."

@@ -497,3 +497,17 @@ def test_actions_are_post_only(user_client, user):
                     url("export_create")):  # fmt: skip
         assert user_client.get(address).status_code == 405, address
     assert Track.objects.filter(pk=track.pk).exists() and Export.objects.filter(pk=export.pk).exists()
+
+
+def test_the_process_form_says_which_steps_lack_model_weights(user_client, user, settings, tmp_path):
+    settings.MODEL_DIR = tmp_path / "models"
+    track = make_track(user)
+    page = user_client.get(url("track", track.pk)).content.decode()
+    assert "No model is installed yet for separation (python manage.py download_models htdemucs)" in page
+    assert "lyrics (python manage.py download_models turbo)" in page
+
+    from tests.model_factory import make_tiny_htdemucs, make_tiny_whisper
+
+    make_tiny_htdemucs(settings.MODEL_DIR, "htdemucs")
+    make_tiny_whisper(settings.MODEL_DIR, "tiny")
+    assert "data-models-missing" not in user_client.get(url("track", track.pk)).content.decode()
