@@ -9,6 +9,11 @@ SYSTEM_PACKAGES := ffmpeg libsndfile1 redis-server fluidsynth fluid-soundfont-gm
 TORCH_INDEX ?=
 PIP_EXTRA := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/stemcrate
+# The suite in two runs: the in-process tests spread over TEST_PROCESSES pytest-xdist workers (each with its own
+# database, Redis namespace and temp folder, see tests/testenv.py), then the tests that start real Dramatiq
+# workers or a browser, one at a time, since they time real processes against each other.
+TEST_PROCESSES ?= 3
+PYTEST = $(PY) -m pytest -n $(TEST_PROCESSES) -m "not worker and not browser" && $(PY) -m pytest -m "worker or browser"
 
 .PHONY: run test test-postgres lint format install system-deps clean
 
@@ -20,17 +25,19 @@ run: install
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py ensure_redis
-	$(PY) -m pytest
+	$(PYTEST)
 
 # The same suite against PostgreSQL (CI runs both).
 test-postgres: install
 	$(PY) manage.py ensure_redis
-	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest
+	export DATABASE_URL=$(TEST_DATABASE_URL); $(PYTEST)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -6,8 +6,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from . import services
-from .models import ApiToken
+from accounts import services
+from accounts.models import ApiToken
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from .services import authenticate_api_key
+from accounts.services import authenticate_api_key
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):

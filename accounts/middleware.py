@@ -1,6 +1,8 @@
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.http import HttpResponse
 
+from accounts.services import authenticate_api_key
+
 MEDIA_PREFIX = "/media/"
 
 
@@ -24,7 +26,6 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
 
     @staticmethod
     def _token_user(request):
-        from accounts.services import authenticate_api_key
 
         keyword, _, key = request.META["HTTP_AUTHORIZATION"].partition(" ")
         if keyword != "Token":

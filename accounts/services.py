@@ -3,7 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiToken, hash_key
+from accounts.models import ApiToken, hash_key
+from core import storage as library_storage
 
 # Updating last_used_at on every request would write to the database on every API call.
 LAST_USED_RESOLUTION_SECONDS = 60
@@ -41,8 +42,6 @@ def do_delete_user(user) -> None:
     under users/<id>/ (tracks, stems, samples, MIDI, exports). Files that cannot be removed are logged; the
     storage scan (`manage.py scan_storage`) reports them."""
     import logging
-
-    from library import storage as library_storage
 
     prefix = f"users/{user.pk}"
 

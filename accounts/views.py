@@ -2,9 +2,10 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import services
-from .forms import ApiTokenForm
-from .models import ApiToken
+from accounts import services
+from accounts.forms import ApiTokenForm
+from accounts.models import ApiToken
+from core.quotas import usage
 
 
 def _get_token_for_user(request, token_id) -> ApiToken:
@@ -12,7 +13,6 @@ def _get_token_for_user(request, token_id) -> ApiToken:
 
 
 def profile(request):
-    from library.quotas import usage
 
     return render(
         request,

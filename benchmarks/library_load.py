@@ -55,7 +55,7 @@ def populate(n_tracks: int):
     from django.contrib.sessions.backends.db import SessionStore
 
     from accounts.services import do_create_api_token
-    from library.models import Tag, Track
+    from tracks.models import Tag, Track
 
     random.seed(1)
     user = get_user_model().objects.create_user("bench", "bench@example.com", "bench-pass-123")
@@ -177,7 +177,7 @@ def main():
         started = time.perf_counter()
         user, session_key, token = populate(50)
         queries_small = {name: count_queries(user, path) for name, path in ENDPOINTS.items()}
-        from library.models import Track
+        from tracks.models import Track
 
         Track.objects.all().delete()
         user.delete()

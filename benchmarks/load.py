@@ -190,13 +190,11 @@ def drain(expected: int, timeout: float):
     from django.db import connection
     from django.db.models import Count
 
-    from processing.models import Job
+    from jobs.models import Job
 
     started = time.monotonic()
     while True:
-        counts = dict(
-            Job.objects.filter(kind=Job.Kind.ANALYSE).values_list("status").annotate(n=Count("id")).order_by()
-        )
+        counts = dict(Job.objects.filter(kind="analyse").values_list("status").annotate(n=Count("id")).order_by())
         active = sum(counts.get(s, 0) for s in Job.ACTIVE)
         elapsed = time.monotonic() - started
         if active == 0 and sum(counts.values()) >= expected:
@@ -349,7 +347,7 @@ def main():
             failures.append(f"{counts.get('succeeded', 0)} analysis jobs succeeded for {len(uploads)} uploads")
         from django.db.models import Count
 
-        from library.models import Track
+        from tracks.models import Track
 
         track_counts = dict(Track.objects.values_list("status").annotate(n=Count("id")).order_by())
         print("tracks by status: " + ", ".join(f"{s} {n}" for s, n in sorted(track_counts.items())))

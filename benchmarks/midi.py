@@ -1,4 +1,4 @@
-"""How well processing.engines.midi turns audio into notes, against Basic Pitch's own decoding of the same model.
+"""How well audio.midi turns audio into notes, against Basic Pitch's own decoding of the same model.
 
     .venv/bin/python benchmarks/midi.py [--takes 8] [--seed 0] [--kinds bass,lead,...] [--threads N] [--no-speed]
                                         [--tensorflow-python /tmp/stemcrate-tf/bin/python]
@@ -22,7 +22,7 @@ The presets were tuned on `--seed 1000`; the default seed 0 gives other takes, s
 Contenders, on the same audio and the same bundled ONNX model:
   Basic Pitch defaults  basic_pitch.inference.predict(wav, Model(nmp.onnx)) with every default (onset 0.5,
                         frame 0.3, minimum note 127.70 ms, melodia trick, inferred onsets): what its CLI writes
-  ours                  processing.engines.midi.transcribe(samples, 44100, source=preset)
+  ours                  audio.midi.transcribe(samples, 44100, source=preset)
 
 Scores, pooled over the takes of a type: note F1 from mir_eval.transcription.match_notes, onset within 50 ms
 and the same pitch (within 50 cents); "offset" also needs the offset within max(50 ms, 20 % of the note).
@@ -49,13 +49,13 @@ Measured here (2 CPU cores, shared; speed figures vary with the machine's load b
     mix        mix         8  1293 |     0.656      0.260 |     0.809      0.504 |  1.23x   1.94x
     all                   48  3140 |     0.682      0.255 |     0.861      0.584 |  1.26x   2.29x
 
-    ONNX, processing.engines.midi.transcribe (8 windows per call)              1.65 s/min
+    ONNX, audio.midi.transcribe (8 windows per call)              1.65 s/min
     ONNX, basic_pitch.inference.predict (1 window per call, librosa load)      2.08 s/min
 
 Speed with TensorFlow, in a later run on a busier machine (load average 4.6 -> 7.3 on the 2 cores):
 
                                                                                 s/min  TF / this
-    ONNX, processing.engines.midi.transcribe (8 windows per call)              3.79      0.58x
+    ONNX, audio.midi.transcribe (8 windows per call)              3.79      0.58x
     ONNX, basic_pitch.inference.predict (1 window per call, librosa load)      4.95      0.44x
     TensorFlow 2.15.0 SavedModel, basic_pitch.inference.predict                2.20
     (both predicts found the same 4607 notes)
@@ -475,7 +475,7 @@ def _quiet_basic_pitch():
 
 def accuracy(takes: dict[str, list[Take]], threads: int | None) -> None:
     """Transcribe every take both ways and print the table."""
-    from processing.engines import midi
+    from audio import midi
 
     basic_pitch, inference = _quiet_basic_pitch()
     model = inference.Model(basic_pitch.build_icassp_2022_model_path(basic_pitch.FilenameSuffix.onnx))
@@ -524,12 +524,12 @@ def speed(takes: dict[str, list[Take]], threads: int | None, tensorflow_python: 
     warm-up each), so a busy machine slows them alike. Ours converts the samples in memory; Basic Pitch's predict,
     ONNX here and TensorFlow in `tensorflow_python`'s process (see _basic_pitch_tf.py), loads the same take from
     the same WAV file."""
-    from processing.engines import midi
+    from audio import midi
 
     basic_pitch, inference = _quiet_basic_pitch()
     flat = [t for group in takes.values() for t in group]
     minutes = sum(t.seconds for t in flat) / 60
-    ours = "ONNX, processing.engines.midi.transcribe (8 windows per call)"
+    ours = "ONNX, audio.midi.transcribe (8 windows per call)"
     bp_onnx = "ONNX, basic_pitch.inference.predict (1 window per call, librosa load)"
     contenders = {
         ours: None,

@@ -56,7 +56,8 @@ def embeddings(n: int, rng, centres: np.ndarray) -> np.ndarray:
 def populate(username: str, n: int, rng, centres):
     from django.contrib.auth import get_user_model
 
-    from library.models import Sample, Track
+    from samples.models import Sample
+    from tracks.models import Track
 
     user = get_user_model().objects.create_user(username, f"{username}@example.com", "bench-pass-123")
     track = Track.objects.create(
@@ -98,8 +99,8 @@ def main():
         from django.test import Client
 
         from accounts.services import do_create_api_token
-        from library import similar
-        from library.models import Sample
+        from samples import similar
+        from samples.models import Sample
 
         rng = np.random.default_rng(0)
         centres = rng.normal(0, 1, (300, 64)).astype(np.float32)

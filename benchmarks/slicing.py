@@ -17,7 +17,7 @@ mixed in 12 dB below them (bleed in a separated stem). Hits within 15 ms of each
 played together) are one onset, at the earliest transient.
 
 Detectors:
-  ours      processing.engines.slicing: onset_curve(source="drums") + pick(sensitivity, min_length=0.05)
+  ours      audio.slicing: onset_curve(source="drums") + pick(sensitivity, min_length=0.05)
   librosa   librosa.onset.onset_detect(y, sr, units="time") with its defaults
   essentia  the standard recipe: FrameGenerator 1024/512, Windowing hann, FFT, CartesianToPolar,
             OnsetDetection(method="complex"), then Onsets() with defaults
@@ -39,7 +39,7 @@ pick() (what a sensitivity slider pays per move).
 3. Slicing + tagging throughput
 -------------------------------
 The same stem through the whole pipeline a drum stem goes through: onset_curve + slice_audio, then
-processing.engines.tagging.classify(slice.samples, sr, source="drums") for every slice. Printed: samples (slices)
+audio.tagging.classify(slice.samples, sr, source="drums") for every slice. Printed: samples (slices)
 per second of wall time, the split of the time between slicing and tagging, and the tagging time per sample
 (median, p95 and max in ms, against the target of < 5 ms per sample on a CPU). Loading the weights (once per
 process) is timed separately and not counted; everything else, including the first call's one-off table set-up,
@@ -47,10 +47,10 @@ is. Also the categories the slices were given.
 
 4. Classification on held-out sounds (--skip-classification to leave out)
 -------------------------------------------------------------------------
-The shipped weights, processing/engines/models/sample_classifier.npz, evaluated as they are (nothing is
+The shipped weights, audio/models/sample_classifier.npz, evaluated as they are (nothing is
 retrained here).
 
-What "held out" can mean for these weights: the trainer (processing/training/train.py, README.md) cross-
+What "held out" can mean for these weights: the trainer (audio/training/train.py, README.md) cross-
 validates by source over FluidR3 renders + synthesised shots (5 folds, each predicted by a model trained on the
 other folds), and then trains the SHIPPED model on ALL folds. So no part of the trainer's cross-validation split
 is held out from the shipped weights, and its cross-validated figures belong to the five fold models, which are
@@ -97,7 +97,7 @@ ERROR_WINDOW = 0.05
 
 
 def essentia_standard(mono: np.ndarray, sr: int) -> np.ndarray:
-    from processing.engines.slicing import _es
+    from audio.slicing import _es
 
     es = _es()
     window, fft, polar = es.Windowing(type="hann"), es.FFT(), es.CartesianToPolar()
@@ -119,7 +119,7 @@ def librosa_default(mono: np.ndarray, sr: int) -> np.ndarray:
 
 def ours(samples: np.ndarray, sr: int, sensitivity: float) -> tuple[np.ndarray, np.ndarray]:
     """(detected onsets, slice starts)."""
-    from processing.engines.slicing import onset_curve, pick, slice_audio
+    from audio.slicing import onset_curve, pick, slice_audio
 
     curve = onset_curve(samples, sr, source="drums")
     onsets = np.asarray(pick(curve, sensitivity, min_length=0.05))
@@ -210,7 +210,7 @@ def drum_stem(seconds: float) -> tuple[np.ndarray, int]:
 
 
 def throughput(stem: np.ndarray, sr: int, sensitivity: float) -> None:
-    from processing.engines.slicing import onset_curve, pick, slice_audio
+    from audio.slicing import onset_curve, pick, slice_audio
 
     seconds = stem.shape[1] / sr
     t0 = time.perf_counter()
@@ -240,8 +240,8 @@ def tagging_throughput(stem: np.ndarray, sr: int, sensitivity: float) -> None:
     """onset_curve + slice_audio + classify(source="drums") per slice, over the whole stem."""
     from collections import Counter
 
-    from processing.engines import tagging
-    from processing.engines.slicing import onset_curve, slice_audio
+    from audio import tagging
+    from audio.slicing import onset_curve, slice_audio
 
     seconds = stem.shape[1] / sr
     t = time.perf_counter()
@@ -285,7 +285,7 @@ EVAL_SEED = 0  # the trainer's default --seed; its evaluation renders use seed +
 
 def true_stem(category: str) -> str:
     """The stem a sound of `category` comes from after a perfect separation (the prior classify() is given)."""
-    from processing.engines.tagging import GROUPS
+    from audio.tagging import GROUPS
 
     if category in GROUPS["drums"]:
         return "drums"
@@ -295,9 +295,9 @@ def true_stem(category: str) -> str:
 def heldout_shots(workers: int) -> tuple[list, str, float]:
     """The trainer's independent-soundfont evaluation set, built as train.evaluate_soundfont builds it:
     (shots, soundfont name, seconds it took)."""
-    from processing.engines.tagging import CATEGORIES
-    from processing.training import train
-    from processing.training.render import PlanOptions, render_soundfont
+    from audio.tagging import CATEGORIES
+    from audio.training import train
+    from audio.training.render import PlanOptions, render_soundfont
 
     path = train.find_eval_soundfont()
     if path is None:
@@ -318,8 +318,8 @@ def heldout_shots(workers: int) -> tuple[list, str, float]:
 
 def training_shots(workers: int) -> tuple[list, float]:
     """The trainer's clean base shots (FluidR3 renders + synthesised), from its own code and cache."""
-    from processing.training import train
-    from processing.training.render import FLUIDR3, render_soundfont
+    from audio.training import train
+    from audio.training.render import FLUIDR3, render_soundfont
 
     cfg = train.Config.make(False)
     started = time.perf_counter()
@@ -334,8 +334,8 @@ def _indent(*args) -> None:
 
 def predict(shots: list) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """(true labels, probabilities without a prior, with the true stem's prior, mean ms per classify call)."""
-    from processing.engines import tagging
-    from processing.engines.tagging import ANALYSIS_SR, CATEGORIES
+    from audio import tagging
+    from audio.tagging import ANALYSIS_SR, CATEGORIES
 
     y = np.array([CATEGORIES.index(s.category) for s in shots])
     plain = np.zeros((len(shots), len(CATEGORIES)))
@@ -366,7 +366,7 @@ def _f1(y: np.ndarray, pred: np.ndarray, c: int) -> float:
 
 def classification_table(y: np.ndarray, plain: np.ndarray, with_prior: np.ndarray, recorded: dict | None) -> dict:
     """Print per-category F1 / recall without and with the stem prior, then the totals; return the totals."""
-    from processing.engines.tagging import CATEGORIES, GROUPS, group_of
+    from audio.tagging import CATEGORIES, GROUPS, group_of
 
     preds = {"none": plain.argmax(axis=1), "stem": with_prior.argmax(axis=1)}
     present = [c for c in range(len(CATEGORIES)) if np.any(y == c)]
@@ -408,7 +408,7 @@ def classification_table(y: np.ndarray, plain: np.ndarray, with_prior: np.ndarra
 
 
 def classification(limit: int | None, in_sample: bool, workers: int) -> None:
-    from processing.engines import tagging
+    from audio import tagging
 
     model = tagging.load_model()
     meta = model.meta

@@ -10,7 +10,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from processing.heartbeat import live_workers, workers_by_queue
+from jobs.heartbeat import live_workers, workers_by_queue
 
 
 def _check_database() -> dict:

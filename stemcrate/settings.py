@@ -71,8 +71,15 @@ INSTALLED_APPS = [
     "django_dramatiq",
     "stemcrate",
     "accounts",
-    "library",
-    "processing",
+    "core",
+    "jobs",
+    "tracks",
+    "stems",
+    "samples",
+    "midi",
+    "lyrics",
+    "exports",
+    "pipelines",
 ]
 
 MIDDLEWARE = [
@@ -181,11 +188,11 @@ STORAGES = {
 }
 
 # Uploads stream to a temporary file on disk (never held in memory), hashed as they arrive.
-FILE_UPLOAD_HANDLERS = ["library.uploads.HashingUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["tracks.uploads.HashingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 UPLOAD_MAX_SIZE = env_int("UPLOAD_MAX_SIZE_MB", 500) * 1_000_000
 UPLOAD_MAX_DURATION = env_int("UPLOAD_MAX_DURATION_MINUTES", 30) * 60
-# Per-user limits (library.quotas); 0 turns one off. Megabytes are decimal, as in UPLOAD_MAX_SIZE.
+# Per-user limits (core.quotas); 0 turns one off. Megabytes are decimal, as in UPLOAD_MAX_SIZE.
 STORAGE_QUOTA = env_int("STORAGE_QUOTA_MB", 20000) * 1_000_000
 UPLOAD_RATE_LIMIT = env_int("UPLOAD_RATE_LIMIT", 120)  # uploads per user per hour
 JOB_RATE_LIMIT = env_int("JOB_RATE_LIMIT", 300)  # jobs a user asks for per hour (a pipeline counts once)
@@ -209,7 +216,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Accounts (django-allauth).
 SITE_ID = 1
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "library:index"
+LOGIN_REDIRECT_URL = "tracks:index"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
@@ -230,14 +237,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "stemcrate.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "EXCEPTION_HANDLER": "stemcrate.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Stemcrate API",
@@ -251,11 +258,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Tracks and jobs both have a "status" with different choices: name each set explicitly.
     "ENUM_NAME_OVERRIDES": {
-        "TrackStatusEnum": "library.models.Track.Status",
-        "JobStatusEnum": "processing.models.Job.Status",
-        "SampleCategoryEnum": "library.models.SampleCategory",
-        "PipelineStatusEnum": "processing.models.Pipeline.Status",
-        "ExportScopeEnum": "library.models.Export.Scope",
+        "TrackStatusEnum": "tracks.models.Track.Status",
+        "JobStatusEnum": "jobs.models.Job.Status",
+        "SampleCategoryEnum": "samples.models.SampleCategory",
+        "PipelineStatusEnum": "pipelines.models.Pipeline.Status",
+        "ExportScopeEnum": "exports.models.Export.Scope",
     },
 }
 
@@ -273,7 +280,7 @@ DRAMATIQ_BROKER = {
         "dramatiq.middleware.ShutdownNotifications",
         "dramatiq.middleware.CurrentMessage",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
-        "processing.heartbeat.WorkerHeartbeat",
+        "jobs.heartbeat.WorkerHeartbeat",
     ],
 }
 DRAMATIQ_TASKS_DATABASE = "default"
@@ -314,7 +321,7 @@ CONTENT_SECURITY_POLICY = env(
 if not DEBUG:
     SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
-# Where model weights live, laid out as each library reads them (see processing/engines/weights.py).
+# Where model weights live, laid out as each library reads them (see audio/weights.py).
 MODEL_DIR = Path(env("MODEL_DIR", VAR_DIR / "models"))
 # "auto" uses CUDA when the worker has it; "cpu", "cuda" or "cuda:1" force a device.
 STEMCRATE_DEVICE = env("STEMCRATE_DEVICE", "auto")

@@ -1,6 +1,6 @@
 """Synthetic test audio: signals made with numpy, written in every accepted format, and broken files.
 
-Signals are float32 arrays shaped (channels, frames), like `processing.engines.audio_io.decode` returns.
+Signals are float32 arrays shaped (channels, frames), like `audio.audio_io.decode` returns.
 Usable from any test (engines, processing jobs, upload views): nothing here needs Django.
 """
 

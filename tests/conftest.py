@@ -11,7 +11,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from processing.heartbeat import live_workers
+from jobs.heartbeat import live_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-9"
@@ -79,18 +79,6 @@ def clean_redis(redis_client):
     _delete_namespace(redis_client)
     yield redis_client
     _delete_namespace(redis_client)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _remove_session_tmpdir():
-    """The per-process temporary folder tests/testenv.py made, removed when the run ends."""
-    yield
-    import shutil
-    import tempfile
-
-    folder = tempfile.gettempdir()
-    if f"tmp-{os.getpid()}" in folder:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _database_url_for_subprocess() -> str:

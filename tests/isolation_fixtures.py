@@ -17,8 +17,13 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import models
 
+from jobs.services import perform as perform_job
+from lyrics import services as lyrics_services
+from midi import services as midi_services
+from tracks import services
+
 # The apps whose models hold what users own; a new app with user data belongs here.
-OWNED_APPS = ("library", "processing", "accounts")
+OWNED_APPS = ("accounts", "jobs", "tracks", "stems", "samples", "midi", "lyrics", "exports", "pipelines")
 
 
 def word(prefix: str) -> str:
@@ -68,14 +73,16 @@ def build_library(user, folder: Path, *, prefix: str) -> Library:
     Jobs are created inside run_inline, so no message reaches the broker: this process runs them itself.
     """
     from accounts.services import do_create_api_token
-    from library import export_services, sample_services, services, transcription_services
-    from library.models import Sample, Track
-    from processing import actors
-    from processing import jobs as job_service
-    from processing.engines import lyrics as lyrics_engine
-    from processing.models import Job
-    from processing.services import do_process_track, do_request_slice
+    from audio import lyrics as lyrics_engine
+    from exports import services as export_services
+    from jobs import services as job_service
+    from jobs.models import Job
+    from pipelines.services import do_process_track
+    from samples import services as sample_services
+    from samples.models import Sample
+    from samples.services import do_request_slice
     from tests.browser.conftest import make_track_with_fake_stems
+    from tracks.models import Track
 
     lib = Library(user=user)
     title, artist, lyric, tag, collection_name, about, token_name = (
@@ -92,11 +99,11 @@ def build_library(user, folder: Path, *, prefix: str) -> Library:
         stems = {s.name: s for s in stem_set.stems.all()}
 
         slice_job = do_request_slice(track, stem=stems["drums"])
-        actors.slice_samples(str(slice_job.pk))
+        perform_job("slice", str(slice_job.pk))
         sample = Sample.objects.filter(track=track).order_by("start").first()
         assert sample is not None, "slicing the drums made no samples"
 
-        clip = transcription_services.do_store_midi(
+        clip = midi_services.do_store_midi(
             track, stem=stems["bass"], source="bass", job=None, preset="bass", params={},
             notes=[[0.0, 0.5, 45, 90]], midi_path=_write_midi(folder / "bass.mid", track.bpm or 120.0),
             bpm=track.bpm, quantised=False,
@@ -104,7 +111,7 @@ def build_library(user, folder: Path, *, prefix: str) -> Library:
         data = lyrics_engine.Lyrics(
             "en", (lyrics_engine.Line(1.0, 2.0, f"sing {lyric} all night", ()),), "tiny", duration=track.duration
         )
-        lyrics = transcription_services.do_store_lyrics(
+        lyrics = lyrics_services.do_store_lyrics(
             track, stem=stems["vocals"], source="vocals", job=None, model_name="tiny", language="en", params={},
             data=data.to_dict(), text=f"sing {lyric} all night",
         )  # fmt: skip
@@ -119,7 +126,7 @@ def build_library(user, folder: Path, *, prefix: str) -> Library:
         finished_export = export_services.do_request_export(
             user, "track", track=track, options={"include": ["lyrics", "midi"]}
         )
-        actors.export(str(finished_export.job_id))
+        perform_job("export", str(finished_export.job_id))
         finished_export.refresh_from_db()
         assert finished_export.file, Job.objects.get(pk=finished_export.job_id).error
 

@@ -18,7 +18,7 @@ import io
 from fractions import Fraction
 from pathlib import Path
 
-from processing.engines import weights
+from audio import weights
 
 #: HTDemucs hyperparameters that keep the real architecture (4 encoder/decoder levels down to a single frequency
 #: row, cross-transformer, nfft 4096) but only ~13.5k parameters; 5 s of audio takes ~0.2 s on one CPU thread.
@@ -52,10 +52,6 @@ TINY_WHISPER = {
 def build_tiny_htdemucs(sources, samplerate: int = 44100, segment=TINY_SEGMENT, seed: int = 0, **overrides):
     """A real HTDemucs with tiny hyperparameters and random weights (not saved), in eval mode."""
     import torch
-
-    from processing.engines.separation import ensure_demucs_importable
-
-    ensure_demucs_importable()
     from demucs.htdemucs import HTDemucs
 
     torch.manual_seed(seed)

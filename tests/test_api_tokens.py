@@ -141,7 +141,7 @@ def test_media_urls_from_the_api_accept_the_token(user, other_user, tmp_path):
     from django.test import Client
 
     from accounts.services import do_create_api_token
-    from tests.library.factories import make_track
+    from tests.factories import make_track
 
     track = make_track(user)
     _, key = do_create_api_token(user, "script")

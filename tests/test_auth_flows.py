@@ -4,6 +4,8 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from tests.isolation_fixtures import OWNED_APPS
+
 pytestmark = pytest.mark.django_db
 
 
@@ -99,14 +101,14 @@ def test_the_admin_is_for_staff_only(client, user, admin_client):
     assert "/admin/login/" in response["Location"]
     assert admin_client.get("/admin/").status_code == 200
     assert admin_client.get("/admin/accounts/apitoken/").status_code == 200
-    assert admin_client.get("/admin/processing/queueping/").status_code == 200
+    assert admin_client.get("/admin/jobs/queueping/").status_code == 200
 
 
 def test_every_model_of_ours_is_in_the_admin(admin_client):
     from django.apps import apps
     from django.contrib import admin
 
-    ours = [m for app in ("accounts", "library", "processing") for m in apps.get_app_config(app).get_models()]
+    ours = [m for app in OWNED_APPS for m in apps.get_app_config(app).get_models()]
     missing = [m.__name__ for m in ours if not admin.site.is_registered(m)]
     assert missing == []
     for model in ours:

@@ -3,10 +3,12 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from library.models import MidiClip, Track
-from processing.models import Job, Pipeline
+from jobs.models import Job
+from midi.models import MidiClip
+from pipelines.models import Pipeline
 from tests import audio_factory as af
 from tests.model_factory import make_tiny_htdemucs
+from tracks.models import Track
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,4 +70,4 @@ def test_process_reports_failures_and_bad_requests(music, user, settings, tmp_pa
     call_command("process", str(music / "one.wav"), user=user.username, steps="analyse,separate", no_progress=True)
     pipeline = Pipeline.objects.get()
     assert pipeline.status == "partial"
-    assert "download_models htdemucs" in pipeline.jobs.get(step="separate").error
+    assert "download_models htdemucs" in pipeline.jobs.get(pipeline_step__step="separate").error

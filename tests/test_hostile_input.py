@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from library.models import Track
-from processing import actors
-from processing.engines import audio_io
-from processing.models import Job
+from audio import audio_io
+from jobs.models import Job
+from jobs.services import perform as perform_job
 from tests import audio_factory as af
 from tests import hostile_corpus as hc
+from tracks.models import Track
 
 GENERIC_FAILURE = "Something went wrong"
 
@@ -68,8 +68,8 @@ def post_raw(client, url: str, content: bytes, raw_filename: bytes, **extra):
 
 def analyse_now(track_id):
     """Run the track's analysis job here, as a worker would; returns the job afterwards."""
-    job = Job.objects.get(track_id=track_id, kind=Job.Kind.ANALYSE)
-    actors.analyse(str(job.pk))
+    job = Job.objects.get(subject_id=track_id, kind="analyse")
+    perform_job("analyse", str(job.pk))
     job.refresh_from_db()
     return job
 
@@ -288,7 +288,7 @@ def test_upload_fuzz_answers_2xx_or_4xx_with_a_reason(api, seeds, case):
 def _wait_for_job(track_id, timeout=90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = Job.objects.filter(track_id=track_id).first()
+        job = Job.objects.filter(subject_id=track_id).first()
         if job and not job.is_active:
             return job
         time.sleep(0.25)

@@ -31,8 +31,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.converters import UUIDConverter
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from library.transcription_exports import LYRICS_FORMATS
-from processing.jobs import run_inline
+from jobs.services import run_inline
+from lyrics.formats import LYRICS_FORMATS
 from tests.isolation_fixtures import build_library, ids_of, references_to, snapshot, word
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -65,6 +65,15 @@ API_BASENAMES = {
     "collection": "collection",
     "job": "jobs",
     "pipeline": "pipeline",
+    # Actions other apps add on a track or a stem (stemcrate/urls.py registers them beside the track's own).
+    "track-stems": "track",
+    "track-slice": "track",
+    "track-midi": "track",
+    "track-lyrics": "track",
+    "track-process": "track",
+    "stem-slice": "stem",
+    "stem-midi": "stem",
+    "stem-lyrics": "stem",
 }
 # Parameters that name no object: the values to try.
 VALUES = {"fmt": tuple(LYRICS_FORMATS)}
@@ -555,9 +564,9 @@ def _walk_admin(walk, owner, identities, body):
     for route in all_routes():
         if not route.is_admin:
             continue
-        values = {"id": owner.user.pk, "content_type_id": track_type.pk, "url": "library/nowhere/"}
+        values = {"id": owner.user.pk, "content_type_id": track_type.pk, "url": "tracks/nowhere/"}
         values["object_id"] = _admin_object_id(route, owner)
-        values["app_label"] = "library"
+        values["app_label"] = "tracks"
         url = route.url({k: values[k] for k in route.params})
         for identity in identities:
             for method in METHODS:

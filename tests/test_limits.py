@@ -8,12 +8,14 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from library import quotas
-from library.models import Export, Track
-from processing.models import Job, Pipeline
+from core import quotas
+from exports.models import Export
+from jobs.models import Job
+from pipelines.models import Pipeline
 from tests import audio_factory as af
-from tests.library.factories import make_track
+from tests.factories import make_track
 from tests.test_settings import read_settings
+from tracks.models import Track
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +134,7 @@ def test_uploads_older_than_an_hour_do_not_count(api, user, wav, settings):
 
 def test_the_analysis_an_upload_queues_is_not_a_job_against_the_limit(api, user, wav):
     assert post_upload(api, wav).status_code == 201
-    assert Job.objects.filter(owner=user, kind=Job.Kind.ANALYSE).count() == 1
+    assert Job.objects.filter(owner=user, kind="analyse").count() == 1
     assert quotas.recent_count(user, "job") == 0
 
 
@@ -160,9 +162,9 @@ def test_the_job_rate_limit_answers_429_with_retry_after_on_every_job_endpoint(a
 def test_retry_after_is_when_the_oldest_counted_job_leaves_the_hour(user, settings):
     settings.JOB_RATE_LIMIT = 2
     track = make_track(user)
-    old = Job.objects.create(owner=user, kind=Job.Kind.SEPARATE, track=track)
+    old = Job.objects.create(owner=user, kind="separate", subject=track)
     Job.objects.filter(pk=old.pk).update(queued_at=timezone.now() - timedelta(minutes=48))
-    Job.objects.create(owner=user, kind=Job.Kind.MIDI, track=track)
+    Job.objects.create(owner=user, kind="midi", subject=track)
     with pytest.raises(quotas.RateLimited) as caught:
         quotas.check_rate(user, "job")
     assert 11 * 60 < caught.value.retry_after <= 12 * 60
@@ -173,12 +175,13 @@ def test_retry_after_is_when_the_oldest_counted_job_leaves_the_hour(user, settin
 
 
 def test_a_pipeline_counts_once_and_its_steps_not_at_all(user, settings, django_capture_on_commit_callbacks):
-    from processing.services import do_process_track, do_request_separation
+    from pipelines.services import do_process_track
+    from stems.services import do_request_separation
 
     settings.JOB_RATE_LIMIT = 2
     track = make_track(user)
     do_process_track(track)
-    assert Job.objects.filter(pipeline__isnull=False).exists()  # its first steps were created, unlimited
+    assert Job.objects.filter(pipeline_step__isnull=False).exists()  # its first steps were created, unlimited
     assert quotas.recent_count(user, "job") == 1
     do_request_separation(track)
     with pytest.raises(quotas.RateLimited):
@@ -194,7 +197,7 @@ def test_processing_several_tracks_counts_each_and_is_all_or_nothing(client, use
     assert "You can start at most 2 jobs an hour, and this would start 3." in response.content.decode()
     assert not Pipeline.objects.exists()
 
-    from processing.services import do_process_tracks
+    from pipelines.services import do_process_tracks
 
     do_process_tracks(tracks[:1])
     with pytest.raises(quotas.RateLimited) as caught:
@@ -222,7 +225,7 @@ def test_zero_turns_each_limit_off(api, user, wav, settings):
     settings.JOB_RATE_LIMIT = 0
     track = make_track(user, size=10**15)
     for _ in range(3):
-        Job.objects.create(owner=user, kind=Job.Kind.SEPARATE, track=track)
+        Job.objects.create(owner=user, kind="separate", subject=track)
     assert post_upload(api, wav).status_code == 201
     assert api.post(f"/api/tracks/{track.pk}/separate/", {}, format="json").status_code == 202
 

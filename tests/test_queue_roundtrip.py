@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 
-from processing.heartbeat import live_workers
-from processing.models import QueuePing
-from processing.services import do_send_ping
+from jobs.actors import do_send_ping
+from jobs.heartbeat import live_workers
+from jobs.models import QueuePing
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

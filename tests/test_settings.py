@@ -55,7 +55,7 @@ def test_database_url_switches_to_postgresql():
 def test_redis_url_sets_the_broker():
     values = read_settings("DRAMATIQ_BROKER", REDIS_URL="redis://queue.internal:6380/3")
     assert values["DRAMATIQ_BROKER"]["OPTIONS"]["url"] == "redis://queue.internal:6380/3"
-    assert "processing.heartbeat.WorkerHeartbeat" in values["DRAMATIQ_BROKER"]["MIDDLEWARE"]
+    assert "jobs.heartbeat.WorkerHeartbeat" in values["DRAMATIQ_BROKER"]["MIDDLEWARE"]
     assert "django_dramatiq.middleware.DbConnectionsMiddleware" in values["DRAMATIQ_BROKER"]["MIDDLEWARE"]
 
 

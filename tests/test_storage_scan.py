@@ -17,12 +17,18 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from accounts.services import do_delete_user
-from library import export_services, sample_services, services
-from library.models import Export, Sample, Stem, StemSet, Track
-from library.storage_scan import scan, walk
-from processing.jobs import run_inline
+from exports import services as export_services
+from exports.models import Export
+from jobs.services import run_inline
+from samples import services as sample_services
+from samples.models import Sample
+from stemcrate.storage_scan import scan, walk
+from stems import services as stems_services
+from stems.models import Stem, StemSet
 from tests import audio_factory as af
 from tests.browser.conftest import make_track_with_fake_stems
+from tracks import services as tracks_services
+from tracks.models import Track
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,7 +81,7 @@ def test_it_finds_no_orphans_after_deleting_a_track_and_a_user(user, other_user,
     assert report.clean, (report.orphans, report.missing)
     assert report.stored > 20
 
-    services.do_delete_track(gone)
+    tracks_services.do_delete_track(gone)
     assert not any(p.startswith(gone.storage_prefix) for p in stored_files())
     other_id = other_user.pk
     do_delete_user(other_user)
@@ -121,7 +127,7 @@ def test_it_reports_a_row_whose_file_is_missing(user, tmp_path, capsys):
     call_command("scan_storage")
     out = capsys.readouterr().out
     assert "Orphans: 0. Missing: 1." in out
-    assert f"missing: {sample.file.name} (library.Sample {sample.pk})" in out
+    assert f"missing: {sample.file.name} (samples.Sample {sample.pk})" in out
 
 
 @pytest.fixture
@@ -179,7 +185,7 @@ def test_a_storage_error_while_storing_stems_leaves_the_previous_set(user, tmp_p
             info[key] = str(target)
     params = {"model": "htdemucs", "shifts": 1, "overlap": 0.25, "two_stems": None, "segment": None}
     with pytest.raises(OSError, match="No space left"):
-        services.do_store_stems(track, job=None, model_name="htdemucs", model_version="test", params=params,
+        stems_services.do_store_stems(track, job=None, model_name="htdemucs", model_version="test", params=params,
                                 stems=stems)  # fmt: skip
     assert storage_fails_on_third_write["n"] == 3
     assert _snapshot() == before  # no new rows, the previous set and its files intact, nothing left over
@@ -202,7 +208,7 @@ def test_a_storage_error_while_storing_samples_leaves_the_previous_samples(
 
 
 def test_replacing_or_deleting_a_stem_set_removes_its_cached_onset_curves(user, tmp_path):
-    from library import onset_cache
+    from samples import onset_cache
 
     track, stem_set = make_track_with_fake_stems(user, tmp_path / "song")
     drums = stem_set.stems.get(name="drums")
@@ -210,7 +216,7 @@ def test_replacing_or_deleting_a_stem_set_removes_its_cached_onset_curves(user, 
     onset_cache.get_onsets(track, None, -50.0)  # the mix's curve belongs to the track and stays
     cached = default_storage.listdir(f"{track.storage_prefix}/onsets")[1]
     assert any(name.startswith(f"{drums.pk}-") for name in cached)
-    services.do_delete_stem_set(stem_set)
+    stems_services.do_delete_stem_set(stem_set)
     cached = default_storage.listdir(f"{track.storage_prefix}/onsets")[1]
     assert not any(name.startswith(f"{drums.pk}-") for name in cached)
     assert any(name.startswith("mix-") for name in cached)

@@ -1,4 +1,4 @@
-"""processing.training: the soundfont reader and labels, the split by source, augmentation, and a --quick run of
+"""audio.training: the soundfont reader and labels, the split by source, augmentation, and a --quick run of
 the whole training end to end into a temporary folder."""
 
 import shutil
@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from processing.engines import tagging
-from processing.training import augment as aug
-from processing.training import render, train
-from processing.training.render import Shot
+from audio import tagging
+from audio.training import augment as aug
+from audio.training import render, train
+from audio.training.render import Shot
 
 needs_fluidr3 = pytest.mark.skipif(
     shutil.which("fluidsynth") is None or not render.FLUIDR3.is_file(), reason="fluidsynth / FluidR3_GM not installed"

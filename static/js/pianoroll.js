@@ -16,1203 +16,1152 @@
  * key to hear it. Keys: Space play/pause, Left/Right a bar, Home, + and - zoom, 0 fit, F follow the playhead.
  * Without this script the <audio> keeps the browser's own controls.
  */
-(function () {
-  "use strict";
+import { playOrReport } from "./lib/audio.js";
+import { cssVars, isTextControl, readJson, readStored, writeStored } from "./lib/dom.js";
+import { clamp, formatTime } from "./lib/format.js";
 
-  var clamp = window.Stemcrate.clamp;
-  var formatTime = window.Stemcrate.formatTime;
+var GUTTER = 58; // the keys, px
+var RULER = 22; // bar numbers, px
+var MIN_ROWS = 25; // two octaves at least, so a one-note clip still reads as a keyboard
+var ROW_MIN = 7;
+var ROW_MAX = 18;
+var VIEW_MIN = 260;
+var VIEW_MAX = 560;
+var MIN_PPS = 4; // pixels per second
+var MAX_PPS = 1600;
+var ZOOM_STEP = 1.5;
+var FOLLOW_AT = 0.4; // where the playhead stays while the view follows it, as a fraction of the width
+var LOOKAHEAD = 0.15; // s of notes booked ahead on the audio clock
+var TICK_MS = 25;
+var MAX_VOICES = 64;
+var NAMES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
+var BLACK = [false, true, false, true, false, false, true, false, true, false, true, false];
+var MODE_KEY = "stemcrate.roll.mode";
 
-  var GUTTER = 58; // the keys, px
-  var RULER = 22; // bar numbers, px
-  var MIN_ROWS = 25; // two octaves at least, so a one-note clip still reads as a keyboard
-  var ROW_MIN = 7;
-  var ROW_MAX = 18;
-  var VIEW_MIN = 260;
-  var VIEW_MAX = 560;
-  var MIN_PPS = 4; // pixels per second
-  var MAX_PPS = 1600;
-  var ZOOM_STEP = 1.5;
-  var FOLLOW_AT = 0.4; // where the playhead stays while the view follows it, as a fraction of the width
-  var LOOKAHEAD = 0.15; // s of notes booked ahead on the audio clock
-  var TICK_MS = 25;
-  var MAX_VOICES = 64;
-  var NAMES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
-  var BLACK = [false, true, false, true, false, false, true, false, true, false, true, false];
-  var MODE_KEY = "stemcrate.roll.mode";
+function noteName(pitch) {
+  return NAMES[((pitch % 12) + 12) % 12] + (Math.floor(pitch / 12) - 1);
+}
 
-  function noteName(pitch) {
-    return NAMES[((pitch % 12) + 12) % 12] + (Math.floor(pitch / 12) - 1);
+function rgb(color) {
+  // "#52b8f5" or "rgb(82, 184, 245)" -> [82, 184, 245]
+  var text = String(color || "").trim();
+  var hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(text);
+  if (hex) {
+    var h = hex[1].length === 3 ? hex[1].replace(/(.)/g, "$1$1") : hex[1];
+    return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
   }
+  var parts = text.match(/[\d.]+/g);
+  return parts && parts.length >= 3 ? parts.slice(0, 3).map(Number) : [180, 170, 255];
+}
 
-  function readJson(id, fallback) {
-    var node = document.getElementById(id);
-    if (!node) {
-      return fallback;
-    }
-    try {
-      return JSON.parse(node.textContent);
-    } catch (error) {
-      return fallback;
-    }
-  }
+function rgba(c, alpha) {
+  return "rgba(" + c[0] + ", " + c[1] + ", " + c[2] + ", " + alpha.toFixed(3) + ")";
+}
 
-  function isTextControl(target) {
-    return !!(
-      target &&
-      target.closest &&
-      target.closest("input:not([type='radio']):not([type='checkbox']), textarea, select, [contenteditable]:not([contenteditable='false'])")
-    );
-  }
+/* --------------------------------------------------------------- synth */
+function Synth() {
+  this.ctx = null;
+  this.master = null;
+  this.voices = [];
+}
 
-  function rgb(color) {
-    // "#52b8f5" or "rgb(82, 184, 245)" -> [82, 184, 245]
-    var text = String(color || "").trim();
-    var hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(text);
-    if (hex) {
-      var h = hex[1].length === 3 ? hex[1].replace(/(.)/g, "$1$1") : hex[1];
-      return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
-    }
-    var parts = text.match(/[\d.]+/g);
-    return parts && parts.length >= 3 ? parts.slice(0, 3).map(Number) : [180, 170, 255];
-  }
-
-  function rgba(c, alpha) {
-    return "rgba(" + c[0] + ", " + c[1] + ", " + c[2] + ", " + alpha.toFixed(3) + ")";
-  }
-
-  /* --------------------------------------------------------------- synth */
-  function Synth() {
-    this.ctx = null;
-    this.master = null;
-    this.voices = [];
-  }
-
-  /* The AudioContext, made on the first gesture that needs it (browsers start it suspended otherwise). */
-  Synth.prototype.ensure = function () {
-    if (!this.ctx) {
-      var Context = window.AudioContext || window.webkitAudioContext;
-      if (!Context) {
-        return null;
-      }
-      this.ctx = new Context();
-      var compressor = this.ctx.createDynamicsCompressor();
-      compressor.threshold.value = -18;
-      compressor.ratio.value = 4;
-      this.master = this.ctx.createGain();
-      this.master.gain.value = 0.55;
-      this.master.connect(compressor);
-      compressor.connect(this.ctx.destination);
-    }
-    if (this.ctx.state === "suspended") {
-      this.ctx.resume();
-    }
-    return this.ctx;
-  };
-
-  /* One note: a sawtooth through a low-pass that opens with the velocity, and a pluck-then-sustain envelope. */
-  Synth.prototype.play = function (pitch, velocity, when, duration) {
-    var ctx = this.ctx;
-    if (!ctx) {
-      return false;
-    }
-    var now = ctx.currentTime;
-    this.voices = this.voices.filter(function (voice) {
-      return voice.end > now;
-    });
-    if (this.voices.length >= MAX_VOICES) {
-      return false;
-    }
-    var start = Math.max(when, now);
-    var length = Math.max(0.04, duration - (start - when));
-    var level = 0.04 + 0.22 * Math.pow(clamp(velocity, 1, 127) / 127, 1.4);
-    var frequency = 440 * Math.pow(2, (pitch - 69) / 12);
-
-    var osc = ctx.createOscillator();
-    osc.type = "sawtooth";
-    osc.frequency.value = frequency;
-    var sub = ctx.createOscillator();
-    sub.type = "triangle";
-    sub.frequency.value = frequency;
-    var filter = ctx.createBiquadFilter();
-    filter.type = "lowpass";
-    filter.Q.value = 0.8;
-    var bright = Math.min(9000, Math.max(700, frequency * (2.5 + 5 * (velocity / 127))));
-    filter.frequency.setValueAtTime(bright, start);
-    filter.frequency.setTargetAtTime(Math.max(500, bright * 0.45), start + 0.02, 0.25);
-    var gain = ctx.createGain();
-    var g = gain.gain;
-    var release = 0.08;
-    var end = start + length;
-    g.setValueAtTime(0, start);
-    g.linearRampToValueAtTime(level, start + 0.006);
-    g.setTargetAtTime(level * 0.55, start + 0.01, 0.18);
-    g.setTargetAtTime(0, end, release / 3);
-
-    osc.connect(filter);
-    sub.connect(filter);
-    filter.connect(gain);
-    gain.connect(this.master);
-    osc.start(start);
-    sub.start(start);
-    osc.stop(end + release + 0.05);
-    sub.stop(end + release + 0.05);
-    var voice = { osc: osc, sub: sub, gain: gain, end: end + release + 0.05 };
-    osc.onended = function () {
-      gain.disconnect();
-    };
-    this.voices.push(voice);
-    return true;
-  };
-
-  /* Silence everything booked or sounding, with a short fade (no click). */
-  Synth.prototype.stopAll = function () {
-    if (!this.ctx) {
-      return;
-    }
-    var now = this.ctx.currentTime;
-    this.voices.forEach(function (voice) {
-      try {
-        voice.gain.gain.cancelScheduledValues(now);
-        voice.gain.gain.setTargetAtTime(0, now, 0.01);
-        voice.osc.stop(now + 0.06);
-        voice.sub.stop(now + 0.06);
-      } catch (error) {
-        // not started yet, or already stopped: either way silent
-      }
-    });
-    this.voices = [];
-  };
-
-  /* ---------------------------------------------------------------- roll */
-  function Roll(root) {
-    var self = this;
-    this.root = root;
-    this.audio = root.querySelector("[data-roll-audio]");
-    this.ui = root.querySelector("[data-roll-ui]");
-    this.toggleButton = root.querySelector("[data-roll-toggle]");
-    this.timeEl = root.querySelector("[data-roll-time]");
-    this.totalEl = root.querySelector("[data-roll-total]");
-    this.barEl = root.querySelector("[data-roll-bar]");
-    this.view = root.querySelector("[data-roll-view]");
-    this.canvas = root.querySelector("[data-roll-canvas]");
-    this.tip = root.querySelector("[data-roll-tip]");
-    this.overview = root.querySelector("[data-roll-overview]");
-    this.overviewCanvas = root.querySelector("[data-roll-overview-canvas]");
-    this.zoomLabel = root.querySelector("[data-roll-zoom-label]");
-    this.followButton = root.querySelector("[data-roll-follow]");
-    this.errorEl = root.querySelector("[data-roll-error]");
-    this.ctx = this.canvas.getContext("2d");
-    this.octx = this.overviewCanvas.getContext("2d");
-
-    var config = readJson("midi-config", {}) || {};
-    this.bpm = Number(config.bpm) > 0 ? Number(config.bpm) : 120;
-    this.beat = 60 / this.bpm;
-    this.bar = this.beat * 4;
-    this.notes = (readJson("midi-notes", []) || [])
-      .filter(function (n) {
-        return Array.isArray(n) && n.length >= 4 && isFinite(n[0]) && isFinite(n[1]) && isFinite(n[2]);
-      })
-      .map(function (n) {
-        var start = Number(n[0]);
-        return { start: start, end: Math.max(start + 0.01, Number(n[1])), pitch: Math.round(n[2]), velocity: Number(n[3]) || 80 };
-      })
-      .sort(function (a, b) {
-        return a.start - b.start || a.pitch - b.pitch;
-      });
-    this.longest = this.notes.reduce(function (m, n) {
-      return Math.max(m, n.end - n.start);
-    }, 0);
-    this.lastEnd = this.notes.reduce(function (m, n) {
-      return Math.max(m, n.end);
-    }, 0);
-    this.knownDuration = Math.max(Number(config.duration) || 0, this.lastEnd);
-    this.fitPitches();
-
-    this.synth = new Synth();
-    this.mode = "both";
-    this.playing = false;
-    this.follow = true;
-    this.pps = 0;
-    this.viewStart = 0;
-    this.width = 0;
-    this.height = 0;
-    this.hover = null; // {x, y}
-    this.pressedKey = null;
-    this.frame = 0;
-    this.timer = 0;
-    this.nextNote = 0;
-    this.offset = null; // AudioContext time minus media time, smoothed
-    this.scheduled = 0;
-    this.drag = null;
-
-    this.audio.controls = false;
-    this.ui.hidden = false;
-    root.classList.add("is-enhanced");
-    this.readColors();
-    this.layout(true);
-    this.bind();
-    this.restoreMode();
-    if (this.audio.readyState >= 1) {
-      this.onMetadata();
-    }
-    if ("ResizeObserver" in window) {
-      new ResizeObserver(function () {
-        self.layout(false);
-        self.draw();
-      }).observe(this.view);
-    } else {
-      window.addEventListener("resize", function () {
-        self.layout(false);
-        self.draw();
-      });
-    }
-    this.draw();
-  }
-
-  /* The rows shown: the notes' range with a little room, at least MIN_ROWS, within MIDI's 0-127. */
-  Roll.prototype.fitPitches = function () {
-    var lo = 48;
-    var hi = 72;
-    if (this.notes.length) {
-      lo = Infinity;
-      hi = -Infinity;
-      this.notes.forEach(function (n) {
-        lo = Math.min(lo, n.pitch);
-        hi = Math.max(hi, n.pitch);
-      });
-      lo -= 2;
-      hi += 2;
-    }
-    while (hi - lo + 1 < MIN_ROWS) {
-      lo -= 1;
-      if (hi - lo + 1 < MIN_ROWS) {
-        hi += 1;
-      }
-    }
-    this.lo = clamp(lo, 0, 127);
-    this.hi = clamp(hi, this.lo, 127);
-  };
-
-  Roll.prototype.readColors = function () {
-    var style = getComputedStyle(this.view);
-    function pick(name, fallback) {
-      return (style.getPropertyValue(name) || "").trim() || fallback;
-    }
-    var ostyle = getComputedStyle(this.overview);
-    this.colors = {
-      bg: pick("--roll-bg", "#0f1117"),
-      rowBlack: pick("--roll-row-black", "rgba(0,0,0,0.28)"),
-      rowLine: pick("--roll-row-line", "rgba(255,255,255,0.03)"),
-      rowC: pick("--roll-row-c", "rgba(255,255,255,0.1)"),
-      sixteenth: pick("--roll-sixteenth", "rgba(255,255,255,0.025)"),
-      beat: pick("--roll-beat", "rgba(255,255,255,0.06)"),
-      bar: pick("--roll-bar", "rgba(180,170,255,0.26)"),
-      ruler: pick("--roll-ruler", "#171a22"),
-      rulerText: pick("--roll-ruler-text", "#9aa1b2"),
-      keyWhite: pick("--roll-key-white", "#c9cdd8"),
-      keyBlack: pick("--roll-key-black", "#1d2029"),
-      keyLine: pick("--roll-key-line", "rgba(11,12,16,0.35)"),
-      keyText: pick("--roll-key-text", "#4a5064"),
-      keyCText: pick("--roll-key-c-text", "#0b0c10"),
-      note: rgb(pick("--roll-note", "#b4aaff")),
-      noteActive: pick("--roll-note-active", "#ffffff"),
-      head: pick("--roll-head", "#f4f5f8"),
-      hover: pick("--roll-hover", "rgba(232,234,240,0.32)"),
-      hoverRow: pick("--roll-hover-row", "rgba(255,255,255,0.035)"),
-      font: getComputedStyle(document.body).fontFamily,
-      mono: (getComputedStyle(this.barEl || this.view).fontFamily || "monospace"),
-      oBg: (ostyle.getPropertyValue("--overview-bg") || "").trim() || "#0f1117",
-      oWindow: (ostyle.getPropertyValue("--overview-window") || "").trim() || "rgba(124,108,246,0.16)",
-      oEdge: (ostyle.getPropertyValue("--overview-window-edge") || "").trim() || "rgba(180,170,255,0.75)",
-      oHead: (ostyle.getPropertyValue("--overview-head") || "").trim() || "#f4f5f8",
-    };
-  };
-
-  /* ---------------------------------------------------------- geometry */
-  Roll.prototype.duration = function () {
-    var d = this.audio.duration;
-    return Math.max(isFinite(d) && d > 0 ? d : this.knownDuration, this.lastEnd, 0.5);
-  };
-
-  Roll.prototype.position = function () {
-    return this.audio.currentTime || 0;
-  };
-
-  Roll.prototype.rows = function () {
-    return this.hi - this.lo + 1;
-  };
-
-  Roll.prototype.laneWidth = function () {
-    return Math.max(10, this.width - GUTTER);
-  };
-
-  Roll.prototype.visibleSeconds = function () {
-    return this.laneWidth() / this.pps;
-  };
-
-  /* Sizes the canvases for the box and the device pixel ratio; the roll's height follows its rows. */
-  Roll.prototype.layout = function (first) {
-    var rows = this.rows();
-    var wanted = clamp(Math.round(rows * 14 + RULER), VIEW_MIN, VIEW_MAX);
-    if (window.matchMedia && window.matchMedia("(max-width: 720px)").matches) {
-      wanted = clamp(wanted, VIEW_MIN, 340);
-    }
-    this.view.style.height = wanted + "px"; // CSSOM: allowed by the CSP, unlike a style attribute
-    var rect = this.view.getBoundingClientRect();
-    var ratio = window.devicePixelRatio || 1;
-    this.width = Math.max(120, rect.width - 2);
-    this.height = Math.max(120, rect.height - 2);
-    this.rowH = clamp((this.height - RULER) / rows, ROW_MIN / 2, ROW_MAX * 2);
-    this.canvas.width = Math.round(this.width * ratio);
-    this.canvas.height = Math.round(this.height * ratio);
-    this.ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    var orect = this.overview.getBoundingClientRect();
-    this.owidth = Math.max(60, orect.width - 2);
-    this.oheight = Math.max(20, orect.height - 2);
-    this.overviewCanvas.width = Math.round(this.owidth * ratio);
-    this.overviewCanvas.height = Math.round(this.oheight * ratio);
-    this.octx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    if (first || !this.pps) {
-      // Eight bars (or the whole clip when shorter) across the lane to begin with.
-      this.setZoom(this.laneWidth() / Math.min(this.duration(), 8 * this.bar), 0);
-    } else {
-      this.setZoom(this.pps, this.viewStart);
-    }
-  };
-
-  Roll.prototype.minPps = function () {
-    return Math.max(MIN_PPS, Math.min(this.laneWidth() / this.duration(), 40));
-  };
-
-  Roll.prototype.setZoom = function (pps, viewStart) {
-    this.pps = clamp(pps, this.minPps(), MAX_PPS);
-    this.setViewStart(viewStart);
-    this.updateZoomLabel();
-  };
-
-  Roll.prototype.setViewStart = function (seconds) {
-    var max = Math.max(0, this.duration() - this.visibleSeconds());
-    this.viewStart = clamp(seconds, 0, max);
-    this.root.setAttribute("data-view-start", this.viewStart.toFixed(2));
-  };
-
-  /* Zoom by a factor, keeping the time under `anchorX` (a lane x) where it is. */
-  Roll.prototype.zoomBy = function (factor, anchorX) {
-    var x = anchorX;
-    if (x === undefined) {
-      var head = (this.position() - this.viewStart) * this.pps;
-      x = head >= 0 && head <= this.laneWidth() ? head : this.laneWidth() / 2;
-    }
-    var at = this.viewStart + x / this.pps;
-    var pps = clamp(this.pps * factor, this.minPps(), MAX_PPS);
-    this.setZoom(pps, at - x / pps);
-    this.draw();
-  };
-
-  Roll.prototype.fit = function () {
-    this.setZoom(this.laneWidth() / this.duration(), 0);
-    this.draw();
-  };
-
-  Roll.prototype.updateZoomLabel = function () {
-    if (!this.zoomLabel) {
-      return;
-    }
-    var bars = this.visibleSeconds() / this.bar;
-    var text = bars >= 10 ? Math.round(bars) + " bars" : bars >= 1 ? (Math.round(bars * 2) / 2).toString() + " bar" + (bars >= 1.25 ? "s" : "") : Math.max(1, Math.round(bars * 4)) + "/4 bar";
-    this.zoomLabel.textContent = text;
-    this.zoomLabel.title = formatTime(this.visibleSeconds(), true) + " visible";
-    var zoomIn = this.root.querySelector("[data-roll-zoom='in']");
-    var zoomOut = this.root.querySelector("[data-roll-zoom='out']");
-    if (zoomIn) {
-      zoomIn.disabled = this.pps >= MAX_PPS - 1e-6;
-    }
-    if (zoomOut) {
-      zoomOut.disabled = this.pps <= this.minPps() + 1e-6;
-    }
-  };
-
-  Roll.prototype.timeAt = function (clientX) {
-    var rect = this.canvas.getBoundingClientRect();
-    return this.viewStart + (clientX - rect.left - GUTTER) / this.pps;
-  };
-
-  Roll.prototype.pitchAt = function (clientY) {
-    var rect = this.canvas.getBoundingClientRect();
-    var y = clientY - rect.top - RULER;
-    if (y < 0) {
+/* The AudioContext, made on the first gesture that needs it (browsers start it suspended otherwise). */
+Synth.prototype.ensure = function () {
+  if (!this.ctx) {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) {
       return null;
     }
-    var pitch = this.hi - Math.floor(y / this.rowH);
-    return pitch >= this.lo && pitch <= this.hi ? pitch : null;
-  };
-
-  Roll.prototype.noteAt = function (time, pitch) {
-    for (var i = this.firstVisible(time); i < this.notes.length && this.notes[i].start <= time; i++) {
-      var n = this.notes[i];
-      if (n.pitch === pitch && n.start <= time && time <= n.end) {
-        return n;
-      }
-    }
-    return null;
-  };
-
-  /* Index of the first note that may still sound at `time` (notes are sorted by start). */
-  Roll.prototype.firstVisible = function (time) {
-    var target = time - this.longest;
-    var lo = 0;
-    var hi = this.notes.length;
-    while (lo < hi) {
-      var mid = (lo + hi) >> 1;
-      if (this.notes[mid].start < target) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
-  };
-
-  /* ---------------------------------------------------------- binding */
-  Roll.prototype.bind = function () {
-    var self = this;
-    var audio = this.audio;
-
-    this.toggleButton.addEventListener("click", function () {
-      self.toggle();
-    });
-    audio.addEventListener("play", function () {
-      self.playing = true;
-      self.root.classList.add("is-playing");
-      self.toggleButton.setAttribute("aria-label", "Pause");
-      self.errorEl.hidden = true;
-      self.loop();
-    });
-    audio.addEventListener("playing", function () {
-      self.startScheduler();
-    });
-    audio.addEventListener("pause", function () {
-      self.onStop();
-    });
-    audio.addEventListener("ended", function () {
-      self.onStop();
-    });
-    audio.addEventListener("seeking", function () {
-      self.synth.stopAll();
-      self.resetSchedule();
-    });
-    audio.addEventListener("waiting", function () {
-      self.synth.stopAll();
-      self.offset = null;
-    });
-    audio.addEventListener("loadedmetadata", function () {
-      self.onMetadata();
-    });
-    ["seeked", "timeupdate", "durationchange"].forEach(function (name) {
-      audio.addEventListener(name, function () {
-        if (!self.playing) {
-          self.draw();
-        }
-      });
-    });
-    audio.addEventListener("error", function () {
-      self.showError("The audio could not be loaded. The notes still play (“Notes only”), and the .mid file downloads.");
-    });
-
-    // Modes: what is heard.
-    Array.prototype.forEach.call(this.root.querySelectorAll("[data-roll-modes] input[type='radio']"), function (input) {
-      input.addEventListener("change", function () {
-        if (input.checked) {
-          self.setMode(input.value);
-        }
-      });
-    });
-
-    // Zoom, fit, follow.
-    Array.prototype.forEach.call(this.root.querySelectorAll("[data-roll-zoom]"), function (button) {
-      button.addEventListener("click", function () {
-        self.zoomBy(button.getAttribute("data-roll-zoom") === "in" ? ZOOM_STEP : 1 / ZOOM_STEP);
-      });
-    });
-    var fit = this.root.querySelector("[data-roll-fit]");
-    if (fit) {
-      fit.addEventListener("click", function () {
-        self.fit();
-      });
-    }
-    if (this.followButton) {
-      this.followButton.addEventListener("click", function () {
-        self.setFollow(!self.follow);
-        if (self.follow) {
-          self.reveal(self.position());
-        }
-        self.draw();
-      });
-    }
-
-    // The roll: click to seek, drag to move, keys to hear.
-    var view = this.view;
-    view.addEventListener("pointerdown", function (event) {
-      if (event.button !== 0) {
-        return;
-      }
-      var rect = self.canvas.getBoundingClientRect();
-      var x = event.clientX - rect.left;
-      view.focus({ preventScroll: true });
-      if (x < GUTTER) {
-        var pitch = self.pitchAt(event.clientY);
-        if (pitch !== null) {
-          self.previewKey(pitch);
-        }
-        event.preventDefault();
-        return;
-      }
-      self.drag = { x: event.clientX, viewStart: self.viewStart, moved: false, id: event.pointerId };
-      view.setPointerCapture(event.pointerId);
-      event.preventDefault();
-    });
-    view.addEventListener("pointermove", function (event) {
-      var rect = self.canvas.getBoundingClientRect();
-      self.hover = { x: event.clientX - rect.left, y: event.clientY - rect.top, clientX: event.clientX, clientY: event.clientY };
-      view.classList.toggle("is-over-keys", self.hover.x < GUTTER);
-      if (self.drag) {
-        var dx = event.clientX - self.drag.x;
-        if (!self.drag.moved && Math.abs(dx) > 4) {
-          self.drag.moved = true;
-          view.classList.add("is-panning");
-          self.setFollow(false);
-        }
-        if (self.drag.moved) {
-          self.setViewStart(self.drag.viewStart - dx / self.pps);
-        }
-      }
-      self.updateTip();
-      if (!self.playing) {
-        self.draw();
-      }
-    });
-    function endDrag(event) {
-      if (!self.drag) {
-        return;
-      }
-      var drag = self.drag;
-      self.drag = null;
-      view.classList.remove("is-panning");
-      if (!drag.moved && event.type === "pointerup") {
-        self.seekTo(self.timeAt(event.clientX));
-        self.setFollow(true);
-      }
-      self.draw();
-    }
-    view.addEventListener("pointerup", endDrag);
-    view.addEventListener("pointercancel", endDrag);
-    view.addEventListener("pointerleave", function () {
-      self.hover = null;
-      self.tip.hidden = true;
-      view.classList.remove("is-over-keys");
-      if (!self.playing) {
-        self.draw();
-      }
-    });
-    view.addEventListener(
-      "wheel",
-      function (event) {
-        var rect = self.canvas.getBoundingClientRect();
-        if (event.ctrlKey || event.metaKey) {
-          event.preventDefault();
-          var scale = event.deltaMode === 1 ? 40 : 1;
-          self.zoomBy(Math.exp(-event.deltaY * scale * 0.0025), Math.max(0, event.clientX - rect.left - GUTTER));
-          return;
-        }
-        var dx = event.deltaX || (event.shiftKey ? event.deltaY : 0);
-        if (!dx) {
-          return; // a plain vertical wheel scrolls the page
-        }
-        event.preventDefault();
-        self.setFollow(false);
-        self.setViewStart(self.viewStart + ((event.deltaMode === 1 ? 40 : 1) * dx) / self.pps);
-        self.draw();
-      },
-      { passive: false }
-    );
-
-    // The overview: drag the window, or click to centre it there.
-    var overview = this.overview;
-    overview.addEventListener("pointerdown", function (event) {
-      if (event.button !== 0) {
-        return;
-      }
-      var rect = overview.getBoundingClientRect();
-      var time = ((event.clientX - rect.left) / self.owidth) * self.duration();
-      var span = self.visibleSeconds();
-      var inside = time >= self.viewStart && time <= self.viewStart + span;
-      var grab = inside ? time - self.viewStart : span / 2;
-      self.setFollow(false);
-      self.setViewStart(time - grab);
-      self.overviewDrag = { grab: grab };
-      overview.setPointerCapture(event.pointerId);
-      overview.classList.add("is-dragging");
-      event.preventDefault();
-      self.draw();
-    });
-    overview.addEventListener("pointermove", function (event) {
-      if (!self.overviewDrag) {
-        return;
-      }
-      var rect = overview.getBoundingClientRect();
-      var time = ((event.clientX - rect.left) / self.owidth) * self.duration();
-      self.setViewStart(time - self.overviewDrag.grab);
-      self.draw();
-    });
-    function endOverview() {
-      self.overviewDrag = null;
-      overview.classList.remove("is-dragging");
-    }
-    overview.addEventListener("pointerup", endOverview);
-    overview.addEventListener("pointercancel", endOverview);
-
-    document.addEventListener("keydown", function (event) {
-      self.onKey(event);
-    });
-  };
-
-  Roll.prototype.onKey = function (event) {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTextControl(event.target)) {
-      return;
-    }
-    var key = event.key;
-    if (key === " " || event.code === "Space") {
-      if (event.target === this.toggleButton) {
-        return; // the button toggles by itself
-      }
-      event.preventDefault();
-      if (!event.repeat) {
-        this.toggle();
-      }
-    } else if (key === "ArrowLeft" || key === "ArrowRight") {
-      if (event.target && event.target.closest && event.target.closest("[data-roll-modes]")) {
-        return; // arrows move between the radios
-      }
-      event.preventDefault();
-      var t = this.position();
-      var barNow = Math.round(t / this.bar);
-      var next = key === "ArrowLeft" ? (Math.abs(t - barNow * this.bar) < 0.05 ? barNow - 1 : Math.floor(t / this.bar)) : Math.floor(t / this.bar + 1e-6) + 1;
-      this.seekTo(next * this.bar);
-      this.setFollow(true);
-    } else if (key === "Home") {
-      event.preventDefault();
-      this.seekTo(0);
-      this.setFollow(true);
-    } else if (key === "+" || key === "=") {
-      event.preventDefault();
-      this.zoomBy(ZOOM_STEP);
-    } else if (key === "-" || key === "_") {
-      event.preventDefault();
-      this.zoomBy(1 / ZOOM_STEP);
-    } else if (key === "0") {
-      event.preventDefault();
-      this.fit();
-    } else if (key === "f" || key === "F") {
-      event.preventDefault();
-      this.setFollow(!this.follow);
-      this.draw();
-    }
-  };
-
-  Roll.prototype.onMetadata = function () {
-    this.totalEl.textContent = formatTime(this.duration(), true);
-    this.setZoom(this.pps, this.viewStart);
-    this.draw();
-  };
-
-  Roll.prototype.showError = function (text) {
-    this.errorEl.textContent = text;
-    this.errorEl.hidden = false;
-  };
-
-  /* ------------------------------------------------------- transport */
-  Roll.prototype.toggle = function () {
-    if (this.audio.paused) {
-      this.play();
-    } else {
-      this.audio.pause();
-    }
-  };
-
-  Roll.prototype.play = function () {
-    var self = this;
-    if (this.mode !== "stem") {
-      this.synth.ensure(); // inside the gesture: browsers allow audio to start here
-    }
-    if (this.audio.ended || this.position() >= this.duration() - 0.05) {
-      this.audio.currentTime = 0;
-    }
-    var started = this.audio.play();
-    if (started && started.catch) {
-      started.catch(function (error) {
-        if (error && error.name !== "AbortError") {
-          self.showError("Playback did not start: " + (error.message || error.name) + ".");
-        }
-      });
-    }
-  };
-
-  Roll.prototype.onStop = function () {
-    this.playing = false;
-    this.root.classList.remove("is-playing");
-    this.toggleButton.setAttribute("aria-label", "Play");
-    window.clearInterval(this.timer);
-    this.timer = 0;
-    this.synth.stopAll();
-    cancelAnimationFrame(this.frame);
-    this.draw();
-  };
-
-  Roll.prototype.seekTo = function (seconds) {
-    var target = clamp(seconds, 0, this.duration());
-    this.synth.stopAll();
-    this.audio.currentTime = target;
-    this.resetSchedule(target);
-    this.reveal(target);
-    this.draw(target);
-  };
-
-  /* Bring `time` into view if it is not (after a seek, or when following is switched back on). */
-  Roll.prototype.reveal = function (time) {
-    var span = this.visibleSeconds();
-    if (time < this.viewStart || time > this.viewStart + span * 0.95) {
-      this.setViewStart(time - span * 0.1);
-    }
-  };
-
-  Roll.prototype.setFollow = function (on) {
-    this.follow = !!on;
-    if (this.followButton) {
-      this.followButton.setAttribute("aria-pressed", String(this.follow));
-    }
-  };
-
-  Roll.prototype.setMode = function (mode) {
-    if (["notes", "both", "stem"].indexOf(mode) < 0) {
-      mode = "both";
-    }
-    this.mode = mode;
-    this.audio.muted = mode === "notes";
-    this.root.setAttribute("data-mode", mode);
-    if (mode === "stem") {
-      this.synth.stopAll();
-    } else if (this.playing) {
-      this.synth.ensure();
-      this.resetSchedule();
-      this.startScheduler();
-    }
-    try {
-      window.localStorage.setItem(MODE_KEY, mode);
-    } catch (error) {
-      // private mode: the choice lasts for this page only
-    }
-  };
-
-  Roll.prototype.restoreMode = function () {
-    var mode = "both";
-    try {
-      mode = window.localStorage.getItem(MODE_KEY) || "both";
-    } catch (error) {
-      mode = "both";
-    }
-    var input = this.root.querySelector("[data-roll-modes] input[value='" + mode + "']");
-    if (input) {
-      input.checked = true;
-    }
-    this.setMode(input ? mode : "both");
-  };
-
-  Roll.prototype.previewKey = function (pitch) {
-    var self = this;
-    if (this.synth.ensure()) {
-      this.synth.play(pitch, 96, this.synth.ctx.currentTime + 0.01, 0.45);
-    }
-    this.pressedKey = pitch;
-    this.draw();
-    window.setTimeout(function () {
-      if (self.pressedKey === pitch) {
-        self.pressedKey = null;
-        self.draw();
-      }
-    }, 350);
-  };
-
-  /* ------------------------------------------------------- scheduler */
-  Roll.prototype.resetSchedule = function (at) {
-    var time = at !== undefined ? at : this.position();
-    // The first note that has not ended by `time`; a note already sounding is picked up from where it is.
-    var i = this.firstVisible(time);
-    while (i < this.notes.length && this.notes[i].end <= time) {
-      i++;
-    }
-    this.nextNote = i;
-    this.offset = null;
-  };
-
-  Roll.prototype.startScheduler = function () {
-    var self = this;
-    window.clearInterval(this.timer);
-    if (this.audio.paused) {
-      return;
-    }
-    this.resetSchedule();
-    this.schedule();
-    this.timer = window.setInterval(function () {
-      self.schedule();
-    }, TICK_MS);
-  };
-
-  /* Book the notes starting in the next LOOKAHEAD s. media time t plays at context time t / rate + offset. */
-  Roll.prototype.schedule = function () {
-    var ctx = this.synth.ctx;
-    var audio = this.audio;
-    if (this.mode === "stem" || !ctx || audio.paused || audio.seeking || audio.readyState < 3) {
-      return;
-    }
-    var rate = audio.playbackRate || 1;
-    var media = audio.currentTime;
-    var raw = ctx.currentTime - media / rate;
-    if (this.offset === null || Math.abs(raw - this.offset) > 0.06) {
-      this.offset = raw; // (re)anchor: a seek, a stall, or the first tick
-    } else {
-      this.offset += (raw - this.offset) * 0.05; // smooth out timer and clock jitter
-    }
-    var horizon = media + LOOKAHEAD * rate;
-    var booked = 0;
-    while (this.nextNote < this.notes.length && this.notes[this.nextNote].start < horizon) {
-      var note = this.notes[this.nextNote++];
-      if (note.end <= media) {
-        continue;
-      }
-      var from = Math.max(note.start, media);
-      if (this.synth.play(note.pitch, note.velocity, from / rate + this.offset, (note.end - from) / rate)) {
-        booked++;
-      }
-    }
-    if (booked) {
-      this.scheduled += booked;
-      this.root.setAttribute("data-scheduled", String(this.scheduled));
-    }
-  };
-
-  /* ----------------------------------------------------------- drawing */
-  Roll.prototype.loop = function () {
-    var self = this;
-    cancelAnimationFrame(this.frame);
-    function tick() {
-      if (!self.playing || !self.root.isConnected) {
-        return;
-      }
-      var t = self.position();
-      if (self.follow && !self.drag && !self.overviewDrag) {
-        var span = self.visibleSeconds();
-        if (t > self.viewStart + span * FOLLOW_AT) {
-          self.setViewStart(t - span * FOLLOW_AT);
-        } else if (t < self.viewStart) {
-          self.setViewStart(t - span * 0.1);
-        }
-      }
-      self.draw(t);
-      self.frame = requestAnimationFrame(tick);
-    }
-    this.frame = requestAnimationFrame(tick);
-  };
-
-  Roll.prototype.updateTip = function () {
-    var hover = this.hover;
-    if (!hover || hover.y < 0 || (this.drag && this.drag.moved)) {
-      this.tip.hidden = true;
-      return;
-    }
-    var rect = this.canvas.getBoundingClientRect();
-    var pitch = this.pitchAt(hover.clientY);
-    var text;
-    if (hover.x < GUTTER) {
-      text = pitch !== null ? noteName(pitch) + " · click to hear" : "";
-    } else {
-      var time = this.timeAt(hover.clientX);
-      var note = pitch !== null ? this.noteAt(time, pitch) : null;
-      if (note) {
-        text = noteName(note.pitch) + " · " + formatTime(note.start, true) + " · " + Math.round((note.end - note.start) * 1000) + " ms · vel " + Math.round(note.velocity);
-      } else {
-        text = (pitch !== null ? noteName(pitch) + " · " : "") + this.barBeat(Math.max(0, time)) + " · " + formatTime(Math.max(0, time), true);
-      }
-    }
-    if (!text) {
-      this.tip.hidden = true;
-      return;
-    }
-    this.tip.textContent = text;
-    this.tip.hidden = false;
-    var tipWidth = this.tip.offsetWidth;
-    var left = clamp(hover.x + 14, 4, rect.width - tipWidth - 4);
-    var top = hover.y > 40 ? hover.y - 30 : hover.y + 18;
-    this.tip.style.transform = "translate(" + Math.round(left) + "px, " + Math.round(top) + "px)";
-  };
-
-  Roll.prototype.barBeat = function (time) {
-    var bar = Math.floor(time / this.bar + 1e-9);
-    var beat = Math.floor((time - bar * this.bar) / this.beat + 1e-9);
-    return "Bar " + (bar + 1) + "." + (clamp(beat, 0, 3) + 1);
-  };
-
-  Roll.prototype.draw = function (at) {
-    var t = at !== undefined ? at : this.position();
-    this.drawRoll(t);
-    this.drawOverview(t);
-    this.timeEl.textContent = formatTime(t, true);
-    if (this.barEl) {
-      this.barEl.textContent = this.barBeat(t);
-    }
-    this.root.setAttribute("data-position", t.toFixed(2));
-  };
-
-  function roundRect(ctx, x, y, w, h, r) {
-    r = Math.min(r, w / 2, h / 2);
-    ctx.beginPath();
-    ctx.moveTo(x + r, y);
-    ctx.lineTo(x + w - r, y);
-    ctx.quadraticCurveTo(x + w, y, x + w, y + r);
-    ctx.lineTo(x + w, y + h - r);
-    ctx.quadraticCurveTo(x + w, y + h, x + w - r, y + h);
-    ctx.lineTo(x + r, y + h);
-    ctx.quadraticCurveTo(x, y + h, x, y + h - r);
-    ctx.lineTo(x, y + r);
-    ctx.quadraticCurveTo(x, y, x + r, y);
-    ctx.closePath();
+    this.ctx = new Context();
+    var compressor = this.ctx.createDynamicsCompressor();
+    compressor.threshold.value = -18;
+    compressor.ratio.value = 4;
+    this.master = this.ctx.createGain();
+    this.master.gain.value = 0.55;
+    this.master.connect(compressor);
+    compressor.connect(this.ctx.destination);
   }
-
-  Roll.prototype.drawRoll = function (t) {
-    var ctx = this.ctx;
-    var c = this.colors;
-    var W = this.width;
-    var H = this.height;
-    var rowH = this.rowH;
-    var lo = this.lo;
-    var hi = this.hi;
-    var pps = this.pps;
-    var start = this.viewStart;
-    var end = start + this.visibleSeconds();
-    function xOf(time) {
-      return GUTTER + (time - start) * pps;
-    }
-    function yOf(pitch) {
-      return RULER + (hi - pitch) * rowH;
-    }
-
-    ctx.clearRect(0, 0, W, H);
-    ctx.fillStyle = c.bg;
-    ctx.fillRect(0, 0, W, H);
-
-    // Rows: black keys darker, a line under every C.
-    var hoverPitch = this.hover && this.hover.x >= GUTTER ? this.pitchAt(this.hover.clientY) : null;
-    for (var p = lo; p <= hi; p++) {
-      var y = yOf(p);
-      if (BLACK[p % 12]) {
-        ctx.fillStyle = c.rowBlack;
-        ctx.fillRect(GUTTER, y, W - GUTTER, rowH);
-      }
-      if (p === hoverPitch) {
-        ctx.fillStyle = c.hoverRow;
-        ctx.fillRect(GUTTER, y, W - GUTTER, rowH);
-      }
-      if (p % 12 === 0 || (p % 12 === 5 && rowH >= 9)) {
-        ctx.fillStyle = p % 12 === 0 ? c.rowC : c.rowLine;
-        ctx.fillRect(GUTTER, Math.round(y + rowH) - 0.5, W - GUTTER, 1);
-      } else if (rowH >= 11) {
-        ctx.fillStyle = c.rowLine;
-        ctx.fillRect(GUTTER, Math.round(y + rowH) - 0.5, W - GUTTER, 1);
-      }
-    }
-
-    // The grid: sixteenths when there is room, beats, bars.
-    var beatPx = this.beat * pps;
-    var barPx = this.bar * pps;
-    var step = this.beat / 4;
-    var kinds = [];
-    if (beatPx / 4 >= 10) {
-      kinds.push([step, c.sixteenth]);
-    }
-    if (beatPx >= 9) {
-      kinds.push([this.beat, c.beat]);
-    }
-    var barEvery = 1;
-    while (barPx * barEvery < 10) {
-      barEvery *= 2;
-    }
-    kinds.push([this.bar * barEvery, c.bar]);
-    kinds.forEach(function (kind) {
-      var every = kind[0];
-      ctx.fillStyle = kind[1];
-      for (var i = Math.floor(start / every); i * every <= end; i++) {
-        var x = Math.round(xOf(i * every)) - 0.5;
-        if (x >= GUTTER) {
-          ctx.fillRect(x, RULER, 1, H - RULER);
-        }
-      }
-    });
-
-    // Notes, shaded by velocity; the ones sounding now lit.
-    var playing = this.playing || this.audio.currentTime > 0;
-    var sounding = {};
-    var r = Math.min(3, rowH / 3);
-    var labelFont = "600 " + Math.min(11, Math.max(8, Math.floor(rowH * 0.7))) + "px " + c.font;
-    for (var i = this.firstVisible(start); i < this.notes.length; i++) {
-      var n = this.notes[i];
-      if (n.start > end) {
-        break;
-      }
-      if (n.end < start || n.pitch < lo || n.pitch > hi) {
-        continue;
-      }
-      var x0 = xOf(n.start);
-      var x1 = xOf(n.end);
-      var w = Math.max(2, x1 - x0 - 1);
-      var ny = yOf(n.pitch) + 1;
-      var nh = Math.max(2, rowH - 2);
-      var v = clamp(n.velocity / 127, 0, 1);
-      var active = playing && n.start <= t && t < n.end;
-      if (active) {
-        sounding[n.pitch] = true;
-      }
-      roundRect(ctx, x0, ny, w, nh, r);
-      ctx.fillStyle = active ? c.noteActive : rgba(c.note, 0.28 + 0.72 * v);
-      ctx.fill();
-      ctx.strokeStyle = active ? rgba(c.note, 1) : rgba(c.note, 0.55 + 0.45 * v);
-      ctx.lineWidth = 1;
-      ctx.stroke();
-      if (w > 30 && rowH >= 11) {
-        ctx.save();
-        ctx.beginPath();
-        ctx.rect(x0, ny, w, nh);
-        ctx.clip();
-        ctx.fillStyle = active || v > 0.55 ? "rgba(11, 12, 16, 0.78)" : "rgba(232, 234, 240, 0.8)";
-        ctx.font = labelFont;
-        ctx.textBaseline = "middle";
-        ctx.fillText(noteName(n.pitch), x0 + 4, ny + nh / 2 + 0.5);
-        ctx.restore();
-      }
-    }
-
-    // The hover line.
-    if (this.hover && this.hover.x >= GUTTER && !(this.drag && this.drag.moved)) {
-      ctx.fillStyle = c.hover;
-      ctx.fillRect(Math.round(this.hover.x) - 0.5, RULER, 1, H - RULER);
-    }
-
-    // The ruler: bar numbers, spaced to stay readable.
-    ctx.fillStyle = c.ruler;
-    ctx.fillRect(0, 0, W, RULER);
-    ctx.fillStyle = c.bar;
-    ctx.fillRect(0, RULER - 1, W, 1);
-    var labelEvery = barEvery;
-    while (barPx * labelEvery < 44) {
-      labelEvery *= 2;
-    }
-    ctx.font = "600 11px " + c.mono;
-    ctx.textBaseline = "middle";
-    for (var b = Math.floor(start / (this.bar * labelEvery)); b * this.bar * labelEvery <= end; b++) {
-      var bx = xOf(b * this.bar * labelEvery);
-      if (bx >= GUTTER - 1) {
-        ctx.fillStyle = c.bar;
-        ctx.fillRect(Math.round(bx) - 0.5, RULER - 7, 1, 7);
-        ctx.fillStyle = c.rulerText;
-        ctx.fillText(String(b * labelEvery + 1), bx + 4, RULER / 2);
-      }
-    }
-
-    // The playhead.
-    var hx = xOf(t);
-    if (hx >= GUTTER - 1 && hx <= W + 1) {
-      ctx.fillStyle = c.head;
-      ctx.fillRect(Math.round(hx) - 1, RULER, 2, H - RULER);
-      ctx.beginPath();
-      ctx.moveTo(hx - 6, 0);
-      ctx.lineTo(hx + 6, 0);
-      ctx.lineTo(hx + 6, RULER - 8);
-      ctx.lineTo(hx, RULER - 1);
-      ctx.lineTo(hx - 6, RULER - 8);
-      ctx.closePath();
-      ctx.fill();
-    }
-
-    // The keys, over everything at the left edge.
-    ctx.fillStyle = c.ruler;
-    ctx.fillRect(0, 0, GUTTER, RULER);
-    var keySize = Math.min(11, Math.max(8, Math.floor(rowH * 0.72))) + "px " + c.font;
-    for (var k = lo; k <= hi; k++) {
-      var ky = yOf(k);
-      var black = BLACK[k % 12];
-      var lit = sounding[k] || this.pressedKey === k;
-      ctx.fillStyle = lit ? rgba(c.note, 1) : black ? c.keyBlack : c.keyWhite;
-      ctx.fillRect(0, ky, GUTTER - 1, rowH);
-      ctx.fillStyle = c.keyLine;
-      ctx.fillRect(0, Math.round(ky + rowH) - 0.5, GUTTER - 1, 1);
-      var isC = k % 12 === 0;
-      if (isC || (!black && rowH >= 13) || lit || k === hoverPitch) {
-        ctx.font = (isC ? "700 " : "500 ") + keySize;
-        ctx.textBaseline = "middle";
-        ctx.textAlign = "right";
-        ctx.fillStyle = lit ? "#0b0c10" : black ? "#c9cdd8" : isC ? c.keyCText : c.keyText;
-        if (rowH >= 7 || isC) {
-          ctx.fillText(noteName(k), GUTTER - 7, ky + rowH / 2 + 0.5);
-        }
-        ctx.textAlign = "left";
-      }
-    }
-    ctx.fillStyle = c.bar;
-    ctx.fillRect(GUTTER - 1, 0, 1, H);
-  };
-
-  Roll.prototype.drawOverview = function (t) {
-    var ctx = this.octx;
-    var c = this.colors;
-    var W = this.owidth;
-    var H = this.oheight;
-    var total = this.duration();
-    var rows = this.rows();
-    ctx.clearRect(0, 0, W, H);
-    ctx.fillStyle = c.oBg;
-    ctx.fillRect(0, 0, W, H);
-    var lo = this.lo;
-    var pad = 4;
-    var rowH = (H - pad * 2) / rows;
-    for (var i = 0; i < this.notes.length; i++) {
-      var n = this.notes[i];
-      var x = (n.start / total) * W;
-      var w = Math.max(1, ((n.end - n.start) / total) * W);
-      var y = pad + (rows - 1 - (n.pitch - lo)) * rowH;
-      ctx.fillStyle = rgba(c.note, 0.35 + 0.65 * clamp(n.velocity / 127, 0, 1));
-      ctx.fillRect(x, y, w, Math.max(1, rowH));
-    }
-    var wx = (this.viewStart / total) * W;
-    var ww = Math.max(6, (this.visibleSeconds() / total) * W);
-    ctx.fillStyle = c.oWindow;
-    ctx.fillRect(wx, 0, ww, H);
-    ctx.strokeStyle = c.oEdge;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(Math.round(wx) + 0.5, 0.5, Math.round(ww) - 1, H - 1);
-    ctx.fillStyle = c.oHead;
-    ctx.fillRect(Math.round((t / total) * W) - 0.5, 0, 1.5, H);
-  };
-
-  /* ----------------------------------------------------------------- init */
-  function init() {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-roll]"), function (root) {
-      if (!root.classList.contains("is-enhanced")) {
-        root.stemcrateRoll = new Roll(root);
-      }
-    });
+  if (this.ctx.state === "suspended") {
+    this.ctx.resume();
   }
+  return this.ctx;
+};
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
+/* One note: a sawtooth through a low-pass that opens with the velocity, and a pluck-then-sustain envelope. */
+Synth.prototype.play = function (pitch, velocity, when, duration) {
+  var ctx = this.ctx;
+  if (!ctx) {
+    return false;
+  }
+  var now = ctx.currentTime;
+  this.voices = this.voices.filter(function (voice) {
+    return voice.end > now;
+  });
+  if (this.voices.length >= MAX_VOICES) {
+    return false;
+  }
+  var start = Math.max(when, now);
+  var length = Math.max(0.04, duration - (start - when));
+  var level = 0.04 + 0.22 * Math.pow(clamp(velocity, 1, 127) / 127, 1.4);
+  var frequency = 440 * Math.pow(2, (pitch - 69) / 12);
+
+  var osc = ctx.createOscillator();
+  osc.type = "sawtooth";
+  osc.frequency.value = frequency;
+  var sub = ctx.createOscillator();
+  sub.type = "triangle";
+  sub.frequency.value = frequency;
+  var filter = ctx.createBiquadFilter();
+  filter.type = "lowpass";
+  filter.Q.value = 0.8;
+  var bright = Math.min(9000, Math.max(700, frequency * (2.5 + 5 * (velocity / 127))));
+  filter.frequency.setValueAtTime(bright, start);
+  filter.frequency.setTargetAtTime(Math.max(500, bright * 0.45), start + 0.02, 0.25);
+  var gain = ctx.createGain();
+  var g = gain.gain;
+  var release = 0.08;
+  var end = start + length;
+  g.setValueAtTime(0, start);
+  g.linearRampToValueAtTime(level, start + 0.006);
+  g.setTargetAtTime(level * 0.55, start + 0.01, 0.18);
+  g.setTargetAtTime(0, end, release / 3);
+
+  osc.connect(filter);
+  sub.connect(filter);
+  filter.connect(gain);
+  gain.connect(this.master);
+  osc.start(start);
+  sub.start(start);
+  osc.stop(end + release + 0.05);
+  sub.stop(end + release + 0.05);
+  var voice = { osc: osc, sub: sub, gain: gain, end: end + release + 0.05 };
+  osc.onended = function () {
+    gain.disconnect();
+  };
+  this.voices.push(voice);
+  return true;
+};
+
+/* Silence everything booked or sounding, with a short fade (no click). */
+Synth.prototype.stopAll = function () {
+  if (!this.ctx) {
+    return;
+  }
+  var now = this.ctx.currentTime;
+  this.voices.forEach(function (voice) {
+    try {
+      voice.gain.gain.cancelScheduledValues(now);
+      voice.gain.gain.setTargetAtTime(0, now, 0.01);
+      voice.osc.stop(now + 0.06);
+      voice.sub.stop(now + 0.06);
+    } catch (error) {
+      // not started yet, or already stopped: either way silent
+    }
+  });
+  this.voices = [];
+};
+
+/* ---------------------------------------------------------------- roll */
+function Roll(root) {
+  var self = this;
+  this.root = root;
+  this.audio = root.querySelector("[data-roll-audio]");
+  this.ui = root.querySelector("[data-roll-ui]");
+  this.toggleButton = root.querySelector("[data-roll-toggle]");
+  this.timeEl = root.querySelector("[data-roll-time]");
+  this.totalEl = root.querySelector("[data-roll-total]");
+  this.barEl = root.querySelector("[data-roll-bar]");
+  this.view = root.querySelector("[data-roll-view]");
+  this.canvas = root.querySelector("[data-roll-canvas]");
+  this.tip = root.querySelector("[data-roll-tip]");
+  this.overview = root.querySelector("[data-roll-overview]");
+  this.overviewCanvas = root.querySelector("[data-roll-overview-canvas]");
+  this.zoomLabel = root.querySelector("[data-roll-zoom-label]");
+  this.followButton = root.querySelector("[data-roll-follow]");
+  this.errorEl = root.querySelector("[data-roll-error]");
+  this.ctx = this.canvas.getContext("2d");
+  this.octx = this.overviewCanvas.getContext("2d");
+
+  var config = readJson("midi-config", {}) || {};
+  this.bpm = Number(config.bpm) > 0 ? Number(config.bpm) : 120;
+  this.beat = 60 / this.bpm;
+  this.bar = this.beat * 4;
+  this.notes = (readJson("midi-notes", []) || [])
+    .filter(function (n) {
+      return Array.isArray(n) && n.length >= 4 && isFinite(n[0]) && isFinite(n[1]) && isFinite(n[2]);
+    })
+    .map(function (n) {
+      var start = Number(n[0]);
+      return { start: start, end: Math.max(start + 0.01, Number(n[1])), pitch: Math.round(n[2]), velocity: Number(n[3]) || 80 };
+    })
+    .sort(function (a, b) {
+      return a.start - b.start || a.pitch - b.pitch;
+    });
+  this.longest = this.notes.reduce(function (m, n) {
+    return Math.max(m, n.end - n.start);
+  }, 0);
+  this.lastEnd = this.notes.reduce(function (m, n) {
+    return Math.max(m, n.end);
+  }, 0);
+  this.knownDuration = Math.max(Number(config.duration) || 0, this.lastEnd);
+  this.fitPitches();
+
+  this.synth = new Synth();
+  this.mode = "both";
+  this.playing = false;
+  this.follow = true;
+  this.pps = 0;
+  this.viewStart = 0;
+  this.width = 0;
+  this.height = 0;
+  this.hover = null; // {x, y}
+  this.pressedKey = null;
+  this.frame = 0;
+  this.timer = 0;
+  this.nextNote = 0;
+  this.offset = null; // AudioContext time minus media time, smoothed
+  this.scheduled = 0;
+  this.drag = null;
+
+  this.audio.controls = false;
+  this.ui.hidden = false;
+  root.classList.add("is-enhanced");
+  this.readColors();
+  this.layout(true);
+  this.bind();
+  this.restoreMode();
+  if (this.audio.readyState >= 1) {
+    this.onMetadata();
+  }
+  if ("ResizeObserver" in window) {
+    new ResizeObserver(function () {
+      self.layout(false);
+      self.draw();
+    }).observe(this.view);
   } else {
-    init();
+    window.addEventListener("resize", function () {
+      self.layout(false);
+      self.draw();
+    });
   }
-})();
+  this.draw();
+}
+
+/* The rows shown: the notes' range with a little room, at least MIN_ROWS, within MIDI's 0-127. */
+Roll.prototype.fitPitches = function () {
+  var lo = 48;
+  var hi = 72;
+  if (this.notes.length) {
+    lo = Infinity;
+    hi = -Infinity;
+    this.notes.forEach(function (n) {
+      lo = Math.min(lo, n.pitch);
+      hi = Math.max(hi, n.pitch);
+    });
+    lo -= 2;
+    hi += 2;
+  }
+  while (hi - lo + 1 < MIN_ROWS) {
+    lo -= 1;
+    if (hi - lo + 1 < MIN_ROWS) {
+      hi += 1;
+    }
+  }
+  this.lo = clamp(lo, 0, 127);
+  this.hi = clamp(hi, this.lo, 127);
+};
+
+Roll.prototype.readColors = function () {
+  var pick = cssVars(this.view);
+  var overview = cssVars(this.overview);
+  this.colors = {
+    bg: pick("--roll-bg", "#0f1117"),
+    rowBlack: pick("--roll-row-black", "rgba(0,0,0,0.28)"),
+    rowLine: pick("--roll-row-line", "rgba(255,255,255,0.03)"),
+    rowC: pick("--roll-row-c", "rgba(255,255,255,0.1)"),
+    sixteenth: pick("--roll-sixteenth", "rgba(255,255,255,0.025)"),
+    beat: pick("--roll-beat", "rgba(255,255,255,0.06)"),
+    bar: pick("--roll-bar", "rgba(180,170,255,0.26)"),
+    ruler: pick("--roll-ruler", "#171a22"),
+    rulerText: pick("--roll-ruler-text", "#9aa1b2"),
+    keyWhite: pick("--roll-key-white", "#c9cdd8"),
+    keyBlack: pick("--roll-key-black", "#1d2029"),
+    keyLine: pick("--roll-key-line", "rgba(11,12,16,0.35)"),
+    keyText: pick("--roll-key-text", "#4a5064"),
+    keyCText: pick("--roll-key-c-text", "#0b0c10"),
+    note: rgb(pick("--roll-note", "#b4aaff")),
+    noteActive: pick("--roll-note-active", "#ffffff"),
+    head: pick("--roll-head", "#f4f5f8"),
+    hover: pick("--roll-hover", "rgba(232,234,240,0.32)"),
+    hoverRow: pick("--roll-hover-row", "rgba(255,255,255,0.035)"),
+    font: getComputedStyle(document.body).fontFamily,
+    mono: (getComputedStyle(this.barEl || this.view).fontFamily || "monospace"),
+    oBg: overview("--overview-bg", "#0f1117"),
+    oWindow: overview("--overview-window", "rgba(124,108,246,0.16)"),
+    oEdge: overview("--overview-window-edge", "rgba(180,170,255,0.75)"),
+    oHead: overview("--overview-head", "#f4f5f8"),
+  };
+};
+
+/* ---------------------------------------------------------- geometry */
+Roll.prototype.duration = function () {
+  var d = this.audio.duration;
+  return Math.max(isFinite(d) && d > 0 ? d : this.knownDuration, this.lastEnd, 0.5);
+};
+
+Roll.prototype.position = function () {
+  return this.audio.currentTime || 0;
+};
+
+Roll.prototype.rows = function () {
+  return this.hi - this.lo + 1;
+};
+
+Roll.prototype.laneWidth = function () {
+  return Math.max(10, this.width - GUTTER);
+};
+
+Roll.prototype.visibleSeconds = function () {
+  return this.laneWidth() / this.pps;
+};
+
+/* Sizes the canvases for the box and the device pixel ratio; the roll's height follows its rows. */
+Roll.prototype.layout = function (first) {
+  var rows = this.rows();
+  var wanted = clamp(Math.round(rows * 14 + RULER), VIEW_MIN, VIEW_MAX);
+  if (window.matchMedia && window.matchMedia("(max-width: 720px)").matches) {
+    wanted = clamp(wanted, VIEW_MIN, 340);
+  }
+  this.view.style.height = wanted + "px"; // CSSOM: allowed by the CSP, unlike a style attribute
+  var rect = this.view.getBoundingClientRect();
+  var ratio = window.devicePixelRatio || 1;
+  this.width = Math.max(120, rect.width - 2);
+  this.height = Math.max(120, rect.height - 2);
+  this.rowH = clamp((this.height - RULER) / rows, ROW_MIN / 2, ROW_MAX * 2);
+  this.canvas.width = Math.round(this.width * ratio);
+  this.canvas.height = Math.round(this.height * ratio);
+  this.ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  var orect = this.overview.getBoundingClientRect();
+  this.owidth = Math.max(60, orect.width - 2);
+  this.oheight = Math.max(20, orect.height - 2);
+  this.overviewCanvas.width = Math.round(this.owidth * ratio);
+  this.overviewCanvas.height = Math.round(this.oheight * ratio);
+  this.octx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  if (first || !this.pps) {
+    // Eight bars (or the whole clip when shorter) across the lane to begin with.
+    this.setZoom(this.laneWidth() / Math.min(this.duration(), 8 * this.bar), 0);
+  } else {
+    this.setZoom(this.pps, this.viewStart);
+  }
+};
+
+Roll.prototype.minPps = function () {
+  return Math.max(MIN_PPS, Math.min(this.laneWidth() / this.duration(), 40));
+};
+
+Roll.prototype.setZoom = function (pps, viewStart) {
+  this.pps = clamp(pps, this.minPps(), MAX_PPS);
+  this.setViewStart(viewStart);
+  this.updateZoomLabel();
+};
+
+Roll.prototype.setViewStart = function (seconds) {
+  var max = Math.max(0, this.duration() - this.visibleSeconds());
+  this.viewStart = clamp(seconds, 0, max);
+  this.root.setAttribute("data-view-start", this.viewStart.toFixed(2));
+};
+
+/* Zoom by a factor, keeping the time under `anchorX` (a lane x) where it is. */
+Roll.prototype.zoomBy = function (factor, anchorX) {
+  var x = anchorX;
+  if (x === undefined) {
+    var head = (this.position() - this.viewStart) * this.pps;
+    x = head >= 0 && head <= this.laneWidth() ? head : this.laneWidth() / 2;
+  }
+  var at = this.viewStart + x / this.pps;
+  var pps = clamp(this.pps * factor, this.minPps(), MAX_PPS);
+  this.setZoom(pps, at - x / pps);
+  this.draw();
+};
+
+Roll.prototype.fit = function () {
+  this.setZoom(this.laneWidth() / this.duration(), 0);
+  this.draw();
+};
+
+Roll.prototype.updateZoomLabel = function () {
+  if (!this.zoomLabel) {
+    return;
+  }
+  var bars = this.visibleSeconds() / this.bar;
+  var text = bars >= 10 ? Math.round(bars) + " bars" : bars >= 1 ? (Math.round(bars * 2) / 2).toString() + " bar" + (bars >= 1.25 ? "s" : "") : Math.max(1, Math.round(bars * 4)) + "/4 bar";
+  this.zoomLabel.textContent = text;
+  this.zoomLabel.title = formatTime(this.visibleSeconds(), true) + " visible";
+  var zoomIn = this.root.querySelector("[data-roll-zoom='in']");
+  var zoomOut = this.root.querySelector("[data-roll-zoom='out']");
+  if (zoomIn) {
+    zoomIn.disabled = this.pps >= MAX_PPS - 1e-6;
+  }
+  if (zoomOut) {
+    zoomOut.disabled = this.pps <= this.minPps() + 1e-6;
+  }
+};
+
+Roll.prototype.timeAt = function (clientX) {
+  var rect = this.canvas.getBoundingClientRect();
+  return this.viewStart + (clientX - rect.left - GUTTER) / this.pps;
+};
+
+Roll.prototype.pitchAt = function (clientY) {
+  var rect = this.canvas.getBoundingClientRect();
+  var y = clientY - rect.top - RULER;
+  if (y < 0) {
+    return null;
+  }
+  var pitch = this.hi - Math.floor(y / this.rowH);
+  return pitch >= this.lo && pitch <= this.hi ? pitch : null;
+};
+
+Roll.prototype.noteAt = function (time, pitch) {
+  for (var i = this.firstVisible(time); i < this.notes.length && this.notes[i].start <= time; i++) {
+    var n = this.notes[i];
+    if (n.pitch === pitch && n.start <= time && time <= n.end) {
+      return n;
+    }
+  }
+  return null;
+};
+
+/* Index of the first note that may still sound at `time` (notes are sorted by start). */
+Roll.prototype.firstVisible = function (time) {
+  var target = time - this.longest;
+  var lo = 0;
+  var hi = this.notes.length;
+  while (lo < hi) {
+    var mid = (lo + hi) >> 1;
+    if (this.notes[mid].start < target) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+};
+
+/* ---------------------------------------------------------- binding */
+Roll.prototype.bind = function () {
+  var self = this;
+  var audio = this.audio;
+
+  this.toggleButton.addEventListener("click", function () {
+    self.toggle();
+  });
+  audio.addEventListener("play", function () {
+    self.playing = true;
+    self.root.classList.add("is-playing");
+    self.toggleButton.setAttribute("aria-label", "Pause");
+    self.errorEl.hidden = true;
+    self.loop();
+  });
+  audio.addEventListener("playing", function () {
+    self.startScheduler();
+  });
+  audio.addEventListener("pause", function () {
+    self.onStop();
+  });
+  audio.addEventListener("ended", function () {
+    self.onStop();
+  });
+  audio.addEventListener("seeking", function () {
+    self.synth.stopAll();
+    self.resetSchedule();
+  });
+  audio.addEventListener("waiting", function () {
+    self.synth.stopAll();
+    self.offset = null;
+  });
+  audio.addEventListener("loadedmetadata", function () {
+    self.onMetadata();
+  });
+  ["seeked", "timeupdate", "durationchange"].forEach(function (name) {
+    audio.addEventListener(name, function () {
+      if (!self.playing) {
+        self.draw();
+      }
+    });
+  });
+  audio.addEventListener("error", function () {
+    self.showError("The audio could not be loaded. The notes still play (“Notes only”), and the .mid file downloads.");
+  });
+
+  // Modes: what is heard.
+  Array.prototype.forEach.call(this.root.querySelectorAll("[data-roll-modes] input[type='radio']"), function (input) {
+    input.addEventListener("change", function () {
+      if (input.checked) {
+        self.setMode(input.value);
+      }
+    });
+  });
+
+  // Zoom, fit, follow.
+  Array.prototype.forEach.call(this.root.querySelectorAll("[data-roll-zoom]"), function (button) {
+    button.addEventListener("click", function () {
+      self.zoomBy(button.getAttribute("data-roll-zoom") === "in" ? ZOOM_STEP : 1 / ZOOM_STEP);
+    });
+  });
+  var fit = this.root.querySelector("[data-roll-fit]");
+  if (fit) {
+    fit.addEventListener("click", function () {
+      self.fit();
+    });
+  }
+  if (this.followButton) {
+    this.followButton.addEventListener("click", function () {
+      self.setFollow(!self.follow);
+      if (self.follow) {
+        self.reveal(self.position());
+      }
+      self.draw();
+    });
+  }
+
+  // The roll: click to seek, drag to move, keys to hear.
+  var view = this.view;
+  view.addEventListener("pointerdown", function (event) {
+    if (event.button !== 0) {
+      return;
+    }
+    var rect = self.canvas.getBoundingClientRect();
+    var x = event.clientX - rect.left;
+    view.focus({ preventScroll: true });
+    if (x < GUTTER) {
+      var pitch = self.pitchAt(event.clientY);
+      if (pitch !== null) {
+        self.previewKey(pitch);
+      }
+      event.preventDefault();
+      return;
+    }
+    self.drag = { x: event.clientX, viewStart: self.viewStart, moved: false, id: event.pointerId };
+    view.setPointerCapture(event.pointerId);
+    event.preventDefault();
+  });
+  view.addEventListener("pointermove", function (event) {
+    var rect = self.canvas.getBoundingClientRect();
+    self.hover = { x: event.clientX - rect.left, y: event.clientY - rect.top, clientX: event.clientX, clientY: event.clientY };
+    view.classList.toggle("is-over-keys", self.hover.x < GUTTER);
+    if (self.drag) {
+      var dx = event.clientX - self.drag.x;
+      if (!self.drag.moved && Math.abs(dx) > 4) {
+        self.drag.moved = true;
+        view.classList.add("is-panning");
+        self.setFollow(false);
+      }
+      if (self.drag.moved) {
+        self.setViewStart(self.drag.viewStart - dx / self.pps);
+      }
+    }
+    self.updateTip();
+    if (!self.playing) {
+      self.draw();
+    }
+  });
+  function endDrag(event) {
+    if (!self.drag) {
+      return;
+    }
+    var drag = self.drag;
+    self.drag = null;
+    view.classList.remove("is-panning");
+    if (!drag.moved && event.type === "pointerup") {
+      self.seekTo(self.timeAt(event.clientX));
+      self.setFollow(true);
+    }
+    self.draw();
+  }
+  view.addEventListener("pointerup", endDrag);
+  view.addEventListener("pointercancel", endDrag);
+  view.addEventListener("pointerleave", function () {
+    self.hover = null;
+    self.tip.hidden = true;
+    view.classList.remove("is-over-keys");
+    if (!self.playing) {
+      self.draw();
+    }
+  });
+  view.addEventListener(
+    "wheel",
+    function (event) {
+      var rect = self.canvas.getBoundingClientRect();
+      if (event.ctrlKey || event.metaKey) {
+        event.preventDefault();
+        var scale = event.deltaMode === 1 ? 40 : 1;
+        self.zoomBy(Math.exp(-event.deltaY * scale * 0.0025), Math.max(0, event.clientX - rect.left - GUTTER));
+        return;
+      }
+      var dx = event.deltaX || (event.shiftKey ? event.deltaY : 0);
+      if (!dx) {
+        return; // a plain vertical wheel scrolls the page
+      }
+      event.preventDefault();
+      self.setFollow(false);
+      self.setViewStart(self.viewStart + ((event.deltaMode === 1 ? 40 : 1) * dx) / self.pps);
+      self.draw();
+    },
+    { passive: false }
+  );
+
+  // The overview: drag the window, or click to centre it there.
+  var overview = this.overview;
+  overview.addEventListener("pointerdown", function (event) {
+    if (event.button !== 0) {
+      return;
+    }
+    var rect = overview.getBoundingClientRect();
+    var time = ((event.clientX - rect.left) / self.owidth) * self.duration();
+    var span = self.visibleSeconds();
+    var inside = time >= self.viewStart && time <= self.viewStart + span;
+    var grab = inside ? time - self.viewStart : span / 2;
+    self.setFollow(false);
+    self.setViewStart(time - grab);
+    self.overviewDrag = { grab: grab };
+    overview.setPointerCapture(event.pointerId);
+    overview.classList.add("is-dragging");
+    event.preventDefault();
+    self.draw();
+  });
+  overview.addEventListener("pointermove", function (event) {
+    if (!self.overviewDrag) {
+      return;
+    }
+    var rect = overview.getBoundingClientRect();
+    var time = ((event.clientX - rect.left) / self.owidth) * self.duration();
+    self.setViewStart(time - self.overviewDrag.grab);
+    self.draw();
+  });
+  function endOverview() {
+    self.overviewDrag = null;
+    overview.classList.remove("is-dragging");
+  }
+  overview.addEventListener("pointerup", endOverview);
+  overview.addEventListener("pointercancel", endOverview);
+
+  document.addEventListener("keydown", function (event) {
+    self.onKey(event);
+  });
+};
+
+Roll.prototype.onKey = function (event) {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTextControl(event.target)) {
+    return;
+  }
+  var key = event.key;
+  if (key === " " || event.code === "Space") {
+    if (event.target === this.toggleButton) {
+      return; // the button toggles by itself
+    }
+    event.preventDefault();
+    if (!event.repeat) {
+      this.toggle();
+    }
+  } else if (key === "ArrowLeft" || key === "ArrowRight") {
+    if (event.target && event.target.closest && event.target.closest("[data-roll-modes]")) {
+      return; // arrows move between the radios
+    }
+    event.preventDefault();
+    var t = this.position();
+    var barNow = Math.round(t / this.bar);
+    var next = key === "ArrowLeft" ? (Math.abs(t - barNow * this.bar) < 0.05 ? barNow - 1 : Math.floor(t / this.bar)) : Math.floor(t / this.bar + 1e-6) + 1;
+    this.seekTo(next * this.bar);
+    this.setFollow(true);
+  } else if (key === "Home") {
+    event.preventDefault();
+    this.seekTo(0);
+    this.setFollow(true);
+  } else if (key === "+" || key === "=") {
+    event.preventDefault();
+    this.zoomBy(ZOOM_STEP);
+  } else if (key === "-" || key === "_") {
+    event.preventDefault();
+    this.zoomBy(1 / ZOOM_STEP);
+  } else if (key === "0") {
+    event.preventDefault();
+    this.fit();
+  } else if (key === "f" || key === "F") {
+    event.preventDefault();
+    this.setFollow(!this.follow);
+    this.draw();
+  }
+};
+
+Roll.prototype.onMetadata = function () {
+  this.totalEl.textContent = formatTime(this.duration(), true);
+  this.setZoom(this.pps, this.viewStart);
+  this.draw();
+};
+
+Roll.prototype.showError = function (text) {
+  this.errorEl.textContent = text;
+  this.errorEl.hidden = false;
+};
+
+/* ------------------------------------------------------- transport */
+Roll.prototype.toggle = function () {
+  if (this.audio.paused) {
+    this.play();
+  } else {
+    this.audio.pause();
+  }
+};
+
+Roll.prototype.play = function () {
+  if (this.mode !== "stem") {
+    this.synth.ensure(); // inside the gesture: browsers allow audio to start here
+  }
+  if (this.audio.ended || this.position() >= this.duration() - 0.05) {
+    this.audio.currentTime = 0;
+  }
+  playOrReport(this.audio, this.showError.bind(this));
+};
+
+Roll.prototype.onStop = function () {
+  this.playing = false;
+  this.root.classList.remove("is-playing");
+  this.toggleButton.setAttribute("aria-label", "Play");
+  window.clearInterval(this.timer);
+  this.timer = 0;
+  this.synth.stopAll();
+  cancelAnimationFrame(this.frame);
+  this.draw();
+};
+
+Roll.prototype.seekTo = function (seconds) {
+  var target = clamp(seconds, 0, this.duration());
+  this.synth.stopAll();
+  this.audio.currentTime = target;
+  this.resetSchedule(target);
+  this.reveal(target);
+  this.draw(target);
+};
+
+/* Bring `time` into view if it is not (after a seek, or when following is switched back on). */
+Roll.prototype.reveal = function (time) {
+  var span = this.visibleSeconds();
+  if (time < this.viewStart || time > this.viewStart + span * 0.95) {
+    this.setViewStart(time - span * 0.1);
+  }
+};
+
+Roll.prototype.setFollow = function (on) {
+  this.follow = !!on;
+  if (this.followButton) {
+    this.followButton.setAttribute("aria-pressed", String(this.follow));
+  }
+};
+
+Roll.prototype.setMode = function (mode) {
+  if (["notes", "both", "stem"].indexOf(mode) < 0) {
+    mode = "both";
+  }
+  this.mode = mode;
+  this.audio.muted = mode === "notes";
+  this.root.setAttribute("data-mode", mode);
+  if (mode === "stem") {
+    this.synth.stopAll();
+  } else if (this.playing) {
+    this.synth.ensure();
+    this.resetSchedule();
+    this.startScheduler();
+  }
+  writeStored(MODE_KEY, mode);
+};
+
+Roll.prototype.restoreMode = function () {
+  var mode = readStored(MODE_KEY) || "both";
+  var input = this.root.querySelector("[data-roll-modes] input[value='" + mode + "']");
+  if (input) {
+    input.checked = true;
+  }
+  this.setMode(input ? mode : "both");
+};
+
+Roll.prototype.previewKey = function (pitch) {
+  var self = this;
+  if (this.synth.ensure()) {
+    this.synth.play(pitch, 96, this.synth.ctx.currentTime + 0.01, 0.45);
+  }
+  this.pressedKey = pitch;
+  this.draw();
+  window.setTimeout(function () {
+    if (self.pressedKey === pitch) {
+      self.pressedKey = null;
+      self.draw();
+    }
+  }, 350);
+};
+
+/* ------------------------------------------------------- scheduler */
+Roll.prototype.resetSchedule = function (at) {
+  var time = at !== undefined ? at : this.position();
+  // The first note that has not ended by `time`; a note already sounding is picked up from where it is.
+  var i = this.firstVisible(time);
+  while (i < this.notes.length && this.notes[i].end <= time) {
+    i++;
+  }
+  this.nextNote = i;
+  this.offset = null;
+};
+
+Roll.prototype.startScheduler = function () {
+  var self = this;
+  window.clearInterval(this.timer);
+  if (this.audio.paused) {
+    return;
+  }
+  this.resetSchedule();
+  this.schedule();
+  this.timer = window.setInterval(function () {
+    self.schedule();
+  }, TICK_MS);
+};
+
+/* Book the notes starting in the next LOOKAHEAD s. media time t plays at context time t / rate + offset. */
+Roll.prototype.schedule = function () {
+  var ctx = this.synth.ctx;
+  var audio = this.audio;
+  if (this.mode === "stem" || !ctx || audio.paused || audio.seeking || audio.readyState < 3) {
+    return;
+  }
+  var rate = audio.playbackRate || 1;
+  var media = audio.currentTime;
+  var raw = ctx.currentTime - media / rate;
+  if (this.offset === null || Math.abs(raw - this.offset) > 0.06) {
+    this.offset = raw; // (re)anchor: a seek, a stall, or the first tick
+  } else {
+    this.offset += (raw - this.offset) * 0.05; // smooth out timer and clock jitter
+  }
+  var horizon = media + LOOKAHEAD * rate;
+  var booked = 0;
+  while (this.nextNote < this.notes.length && this.notes[this.nextNote].start < horizon) {
+    var note = this.notes[this.nextNote++];
+    if (note.end <= media) {
+      continue;
+    }
+    var from = Math.max(note.start, media);
+    if (this.synth.play(note.pitch, note.velocity, from / rate + this.offset, (note.end - from) / rate)) {
+      booked++;
+    }
+  }
+  if (booked) {
+    this.scheduled += booked;
+    this.root.setAttribute("data-scheduled", String(this.scheduled));
+  }
+};
+
+/* ----------------------------------------------------------- drawing */
+Roll.prototype.loop = function () {
+  var self = this;
+  cancelAnimationFrame(this.frame);
+  function tick() {
+    if (!self.playing || !self.root.isConnected) {
+      return;
+    }
+    var t = self.position();
+    if (self.follow && !self.drag && !self.overviewDrag) {
+      var span = self.visibleSeconds();
+      if (t > self.viewStart + span * FOLLOW_AT) {
+        self.setViewStart(t - span * FOLLOW_AT);
+      } else if (t < self.viewStart) {
+        self.setViewStart(t - span * 0.1);
+      }
+    }
+    self.draw(t);
+    self.frame = requestAnimationFrame(tick);
+  }
+  this.frame = requestAnimationFrame(tick);
+};
+
+Roll.prototype.updateTip = function () {
+  var hover = this.hover;
+  if (!hover || hover.y < 0 || (this.drag && this.drag.moved)) {
+    this.tip.hidden = true;
+    return;
+  }
+  var rect = this.canvas.getBoundingClientRect();
+  var pitch = this.pitchAt(hover.clientY);
+  var text;
+  if (hover.x < GUTTER) {
+    text = pitch !== null ? noteName(pitch) + " · click to hear" : "";
+  } else {
+    var time = this.timeAt(hover.clientX);
+    var note = pitch !== null ? this.noteAt(time, pitch) : null;
+    if (note) {
+      text = noteName(note.pitch) + " · " + formatTime(note.start, true) + " · " + Math.round((note.end - note.start) * 1000) + " ms · vel " + Math.round(note.velocity);
+    } else {
+      text = (pitch !== null ? noteName(pitch) + " · " : "") + this.barBeat(Math.max(0, time)) + " · " + formatTime(Math.max(0, time), true);
+    }
+  }
+  if (!text) {
+    this.tip.hidden = true;
+    return;
+  }
+  this.tip.textContent = text;
+  this.tip.hidden = false;
+  var tipWidth = this.tip.offsetWidth;
+  var left = clamp(hover.x + 14, 4, rect.width - tipWidth - 4);
+  var top = hover.y > 40 ? hover.y - 30 : hover.y + 18;
+  this.tip.style.transform = "translate(" + Math.round(left) + "px, " + Math.round(top) + "px)";
+};
+
+Roll.prototype.barBeat = function (time) {
+  var bar = Math.floor(time / this.bar + 1e-9);
+  var beat = Math.floor((time - bar * this.bar) / this.beat + 1e-9);
+  return "Bar " + (bar + 1) + "." + (clamp(beat, 0, 3) + 1);
+};
+
+Roll.prototype.draw = function (at) {
+  var t = at !== undefined ? at : this.position();
+  this.drawRoll(t);
+  this.drawOverview(t);
+  this.timeEl.textContent = formatTime(t, true);
+  if (this.barEl) {
+    this.barEl.textContent = this.barBeat(t);
+  }
+  this.root.setAttribute("data-position", t.toFixed(2));
+};
+
+function roundRect(ctx, x, y, w, h, r) {
+  r = Math.min(r, w / 2, h / 2);
+  ctx.beginPath();
+  ctx.moveTo(x + r, y);
+  ctx.lineTo(x + w - r, y);
+  ctx.quadraticCurveTo(x + w, y, x + w, y + r);
+  ctx.lineTo(x + w, y + h - r);
+  ctx.quadraticCurveTo(x + w, y + h, x + w - r, y + h);
+  ctx.lineTo(x + r, y + h);
+  ctx.quadraticCurveTo(x, y + h, x, y + h - r);
+  ctx.lineTo(x, y + r);
+  ctx.quadraticCurveTo(x, y, x + r, y);
+  ctx.closePath();
+}
+
+Roll.prototype.drawRoll = function (t) {
+  var ctx = this.ctx;
+  var c = this.colors;
+  var W = this.width;
+  var H = this.height;
+  var rowH = this.rowH;
+  var lo = this.lo;
+  var hi = this.hi;
+  var pps = this.pps;
+  var start = this.viewStart;
+  var end = start + this.visibleSeconds();
+  function xOf(time) {
+    return GUTTER + (time - start) * pps;
+  }
+  function yOf(pitch) {
+    return RULER + (hi - pitch) * rowH;
+  }
+
+  ctx.clearRect(0, 0, W, H);
+  ctx.fillStyle = c.bg;
+  ctx.fillRect(0, 0, W, H);
+
+  // Rows: black keys darker, a line under every C.
+  var hoverPitch = this.hover && this.hover.x >= GUTTER ? this.pitchAt(this.hover.clientY) : null;
+  for (var p = lo; p <= hi; p++) {
+    var y = yOf(p);
+    if (BLACK[p % 12]) {
+      ctx.fillStyle = c.rowBlack;
+      ctx.fillRect(GUTTER, y, W - GUTTER, rowH);
+    }
+    if (p === hoverPitch) {
+      ctx.fillStyle = c.hoverRow;
+      ctx.fillRect(GUTTER, y, W - GUTTER, rowH);
+    }
+    if (p % 12 === 0 || (p % 12 === 5 && rowH >= 9)) {
+      ctx.fillStyle = p % 12 === 0 ? c.rowC : c.rowLine;
+      ctx.fillRect(GUTTER, Math.round(y + rowH) - 0.5, W - GUTTER, 1);
+    } else if (rowH >= 11) {
+      ctx.fillStyle = c.rowLine;
+      ctx.fillRect(GUTTER, Math.round(y + rowH) - 0.5, W - GUTTER, 1);
+    }
+  }
+
+  // The grid: sixteenths when there is room, beats, bars.
+  var beatPx = this.beat * pps;
+  var barPx = this.bar * pps;
+  var step = this.beat / 4;
+  var kinds = [];
+  if (beatPx / 4 >= 10) {
+    kinds.push([step, c.sixteenth]);
+  }
+  if (beatPx >= 9) {
+    kinds.push([this.beat, c.beat]);
+  }
+  var barEvery = 1;
+  while (barPx * barEvery < 10) {
+    barEvery *= 2;
+  }
+  kinds.push([this.bar * barEvery, c.bar]);
+  kinds.forEach(function (kind) {
+    var every = kind[0];
+    ctx.fillStyle = kind[1];
+    for (var i = Math.floor(start / every); i * every <= end; i++) {
+      var x = Math.round(xOf(i * every)) - 0.5;
+      if (x >= GUTTER) {
+        ctx.fillRect(x, RULER, 1, H - RULER);
+      }
+    }
+  });
+
+  // Notes, shaded by velocity; the ones sounding now lit.
+  var playing = this.playing || this.audio.currentTime > 0;
+  var sounding = {};
+  var r = Math.min(3, rowH / 3);
+  var labelFont = "600 " + Math.min(11, Math.max(8, Math.floor(rowH * 0.7))) + "px " + c.font;
+  for (var i = this.firstVisible(start); i < this.notes.length; i++) {
+    var n = this.notes[i];
+    if (n.start > end) {
+      break;
+    }
+    if (n.end < start || n.pitch < lo || n.pitch > hi) {
+      continue;
+    }
+    var x0 = xOf(n.start);
+    var x1 = xOf(n.end);
+    var w = Math.max(2, x1 - x0 - 1);
+    var ny = yOf(n.pitch) + 1;
+    var nh = Math.max(2, rowH - 2);
+    var v = clamp(n.velocity / 127, 0, 1);
+    var active = playing && n.start <= t && t < n.end;
+    if (active) {
+      sounding[n.pitch] = true;
+    }
+    roundRect(ctx, x0, ny, w, nh, r);
+    ctx.fillStyle = active ? c.noteActive : rgba(c.note, 0.28 + 0.72 * v);
+    ctx.fill();
+    ctx.strokeStyle = active ? rgba(c.note, 1) : rgba(c.note, 0.55 + 0.45 * v);
+    ctx.lineWidth = 1;
+    ctx.stroke();
+    if (w > 30 && rowH >= 11) {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(x0, ny, w, nh);
+      ctx.clip();
+      ctx.fillStyle = active || v > 0.55 ? "rgba(11, 12, 16, 0.78)" : "rgba(232, 234, 240, 0.8)";
+      ctx.font = labelFont;
+      ctx.textBaseline = "middle";
+      ctx.fillText(noteName(n.pitch), x0 + 4, ny + nh / 2 + 0.5);
+      ctx.restore();
+    }
+  }
+
+  // The hover line.
+  if (this.hover && this.hover.x >= GUTTER && !(this.drag && this.drag.moved)) {
+    ctx.fillStyle = c.hover;
+    ctx.fillRect(Math.round(this.hover.x) - 0.5, RULER, 1, H - RULER);
+  }
+
+  // The ruler: bar numbers, spaced to stay readable.
+  ctx.fillStyle = c.ruler;
+  ctx.fillRect(0, 0, W, RULER);
+  ctx.fillStyle = c.bar;
+  ctx.fillRect(0, RULER - 1, W, 1);
+  var labelEvery = barEvery;
+  while (barPx * labelEvery < 44) {
+    labelEvery *= 2;
+  }
+  ctx.font = "600 11px " + c.mono;
+  ctx.textBaseline = "middle";
+  for (var b = Math.floor(start / (this.bar * labelEvery)); b * this.bar * labelEvery <= end; b++) {
+    var bx = xOf(b * this.bar * labelEvery);
+    if (bx >= GUTTER - 1) {
+      ctx.fillStyle = c.bar;
+      ctx.fillRect(Math.round(bx) - 0.5, RULER - 7, 1, 7);
+      ctx.fillStyle = c.rulerText;
+      ctx.fillText(String(b * labelEvery + 1), bx + 4, RULER / 2);
+    }
+  }
+
+  // The playhead.
+  var hx = xOf(t);
+  if (hx >= GUTTER - 1 && hx <= W + 1) {
+    ctx.fillStyle = c.head;
+    ctx.fillRect(Math.round(hx) - 1, RULER, 2, H - RULER);
+    ctx.beginPath();
+    ctx.moveTo(hx - 6, 0);
+    ctx.lineTo(hx + 6, 0);
+    ctx.lineTo(hx + 6, RULER - 8);
+    ctx.lineTo(hx, RULER - 1);
+    ctx.lineTo(hx - 6, RULER - 8);
+    ctx.closePath();
+    ctx.fill();
+  }
+
+  // The keys, over everything at the left edge.
+  ctx.fillStyle = c.ruler;
+  ctx.fillRect(0, 0, GUTTER, RULER);
+  var keySize = Math.min(11, Math.max(8, Math.floor(rowH * 0.72))) + "px " + c.font;
+  for (var k = lo; k <= hi; k++) {
+    var ky = yOf(k);
+    var black = BLACK[k % 12];
+    var lit = sounding[k] || this.pressedKey === k;
+    ctx.fillStyle = lit ? rgba(c.note, 1) : black ? c.keyBlack : c.keyWhite;
+    ctx.fillRect(0, ky, GUTTER - 1, rowH);
+    ctx.fillStyle = c.keyLine;
+    ctx.fillRect(0, Math.round(ky + rowH) - 0.5, GUTTER - 1, 1);
+    var isC = k % 12 === 0;
+    if (isC || (!black && rowH >= 13) || lit || k === hoverPitch) {
+      ctx.font = (isC ? "700 " : "500 ") + keySize;
+      ctx.textBaseline = "middle";
+      ctx.textAlign = "right";
+      ctx.fillStyle = lit ? "#0b0c10" : black ? "#c9cdd8" : isC ? c.keyCText : c.keyText;
+      if (rowH >= 7 || isC) {
+        ctx.fillText(noteName(k), GUTTER - 7, ky + rowH / 2 + 0.5);
+      }
+      ctx.textAlign = "left";
+    }
+  }
+  ctx.fillStyle = c.bar;
+  ctx.fillRect(GUTTER - 1, 0, 1, H);
+};
+
+Roll.prototype.drawOverview = function (t) {
+  var ctx = this.octx;
+  var c = this.colors;
+  var W = this.owidth;
+  var H = this.oheight;
+  var total = this.duration();
+  var rows = this.rows();
+  ctx.clearRect(0, 0, W, H);
+  ctx.fillStyle = c.oBg;
+  ctx.fillRect(0, 0, W, H);
+  var lo = this.lo;
+  var pad = 4;
+  var rowH = (H - pad * 2) / rows;
+  for (var i = 0; i < this.notes.length; i++) {
+    var n = this.notes[i];
+    var x = (n.start / total) * W;
+    var w = Math.max(1, ((n.end - n.start) / total) * W);
+    var y = pad + (rows - 1 - (n.pitch - lo)) * rowH;
+    ctx.fillStyle = rgba(c.note, 0.35 + 0.65 * clamp(n.velocity / 127, 0, 1));
+    ctx.fillRect(x, y, w, Math.max(1, rowH));
+  }
+  var wx = (this.viewStart / total) * W;
+  var ww = Math.max(6, (this.visibleSeconds() / total) * W);
+  ctx.fillStyle = c.oWindow;
+  ctx.fillRect(wx, 0, ww, H);
+  ctx.strokeStyle = c.oEdge;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(Math.round(wx) + 0.5, 0.5, Math.round(ww) - 1, H - 1);
+  ctx.fillStyle = c.oHead;
+  ctx.fillRect(Math.round((t / total) * W) - 0.5, 0, 1.5, H);
+};
+
+/* ----------------------------------------------------------------- init */
+document.querySelectorAll("[data-roll]").forEach(function (root) {
+  if (!root.classList.contains("is-enhanced")) {
+    root.stemcrateRoll = new Roll(root);
+  }
+});

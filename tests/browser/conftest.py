@@ -1,7 +1,7 @@
 """Shared pieces of the browser tests: a headless chromium, signing in, and a track with stems made without a model.
 
 Demucs weights cannot be downloaded in tests, so `track_with_fake_stems` builds stems the way a separation would
-store them (library.services.do_store_stems) from synthetic parts of a generated song: a click track, a bass
+store them (stems.services.do_store_stems) from synthetic parts of a generated song: a click track, a bass
 line, chords and a "voice". They are fixtures for the UI only, not a separation.
 """
 
@@ -13,8 +13,11 @@ import numpy as np
 import pytest
 from django.urls import reverse
 
-from processing.engines.analysis import waveform_peaks
+from audio.analysis import waveform_peaks
+from jobs.services import perform as perform_job
+from stems import services as stems_services
 from tests import audio_factory as af
+from tracks import services as tracks_services
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -63,18 +66,16 @@ def make_track_with_fake_stems(user, folder: Path, *, seconds: float = 6.0, titl
     the parts as an htdemucs stem set through do_store_stems. Returns (track, stem_set)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from library import services
-    from library.models import StemSet
-    from processing import actors
-    from processing.models import Job
+    from jobs.models import Job
+    from stems.models import StemSet
 
     folder.mkdir(parents=True, exist_ok=True)
     signals = fake_stem_signals(seconds)
     song = np.clip(sum(signals.values()), -1, 1)
     song_path = af.write(folder / "song.wav", song, SR, "wav")
     upload = SimpleUploadedFile(f"{title}.wav", song_path.read_bytes(), content_type="audio/wav")
-    track = services.do_upload_track(user, upload, title=title, artist="Stemcrate Tests").track
-    actors.analyse(str(Job.objects.filter(track=track).latest("queued_at").pk))
+    track = tracks_services.do_upload_track(user, upload, title=title, artist="Stemcrate Tests").track
+    perform_job("analyse", str(Job.objects.about(track).latest("queued_at").pk))
     track.refresh_from_db()
 
     stems = []
@@ -94,7 +95,9 @@ def make_track_with_fake_stems(user, folder: Path, *, seconds: float = 6.0, titl
             }
         )
     params = {"model": "htdemucs", "shifts": 1, "overlap": 0.25, "two_stems": None, "segment": None}
-    services.do_store_stems(track, job=None, model_name="htdemucs", model_version="test", params=params, stems=stems)
+    stems_services.do_store_stems(
+        track, job=None, model_name="htdemucs", model_version="test", params=params, stems=stems
+    )
     return track, StemSet.objects.filter(track=track).latest("created_at")
 
 

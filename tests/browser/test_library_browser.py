@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from .conftest import csp_violations, seconds_of
+from tests.browser.conftest import csp_violations, seconds_of
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -52,7 +52,7 @@ def test_upload_find_and_play_a_track(live_server, browser, media_root, django_u
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from library.models import Track
+    from tracks.models import Track
 
     user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
     audio = write_tone_wav(tmp_path / "browser_test_tone.wav")
@@ -71,7 +71,7 @@ def test_upload_find_and_play_a_track(live_server, browser, media_root, django_u
     collect_console()
 
     # Upload with the JavaScript uploader: one file, its own progress row, then its result.
-    browser.get(live_server.url + reverse("library:upload"))
+    browser.get(live_server.url + reverse("tracks:upload"))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "form[data-uploader].is-enhanced")))
     browser.find_element(By.CSS_SELECTOR, "input[type='file'][name='file']").send_keys(str(audio))
     item = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".upload-item.is-done, .upload-item.is-error")))
@@ -82,7 +82,7 @@ def test_upload_find_and_play_a_track(live_server, browser, media_root, django_u
     collect_console()
 
     # The library lists it.
-    browser.get(live_server.url + reverse("library:index"))
+    browser.get(live_server.url + reverse("tracks:index"))
     link = wait.until(EC.element_to_be_clickable((By.LINK_TEXT, track.display_title)))
     collect_console()
 

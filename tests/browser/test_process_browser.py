@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from .conftest import csp_violations, make_track_with_fake_stems, sign_in
+from jobs.services import perform as perform_job
+from tests.browser.conftest import csp_violations, make_track_with_fake_stems, sign_in
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -20,14 +21,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def run_queued_jobs(pipeline, limit=20):
     """What workers would do: run each queued job of the pipeline here, until none is left."""
-    from processing.actors import JOB_ACTORS
-    from processing.models import Job
+    from jobs.models import Job
 
     for _ in range(limit):
-        job = Job.objects.filter(pipeline=pipeline, status=Job.Status.QUEUED).order_by("queued_at").first()
+        job = pipeline.jobs.filter(status=Job.Status.QUEUED).order_by("queued_at").first()
         if job is None:
             return
-        JOB_ACTORS[job.kind](str(job.pk))
+        perform_job(job.kind, str(job.pk))
 
 
 def test_process_everything_runs_to_done_and_lists_the_midi(live_server, browser, django_user_model, tmp_path):
@@ -35,8 +35,9 @@ def test_process_everything_runs_to_done_and_lists_the_midi(live_server, browser
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from library.models import MidiClip, Sample
-    from processing.models import Pipeline
+    from midi.models import MidiClip
+    from pipelines.models import Pipeline
+    from samples.models import Sample
 
     user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
     track, _ = make_track_with_fake_stems(user, tmp_path / "parts", seconds=6.0)
@@ -47,7 +48,7 @@ def test_process_everything_runs_to_done_and_lists_the_midi(live_server, browser
         console.extend(entry["message"] for entry in browser.get_log("browser"))
 
     sign_in(browser, live_server, "producer", PASSWORD)
-    browser.get(live_server.url + reverse("library:track", args=[track.pk]))
+    browser.get(live_server.url + reverse("tracks:track", args=[track.pk]))
     panel = wait.until(EC.presence_of_element_located((By.ID, "pipeline")))
     assert "No MIDI yet" in browser.find_element(By.ID, "track-midi").text
 

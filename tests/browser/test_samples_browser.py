@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from .conftest import csp_violations, make_track_with_fake_stems, sign_in
+from jobs.services import perform as perform_job
+from tests.browser.conftest import csp_violations, make_track_with_fake_stems, sign_in
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -32,13 +33,12 @@ return {played: window.__played, time: audio.currentTime, paused: audio.paused, 
 
 
 def slice_stems(track, stem_set, names):
-    from processing import actors
-    from processing.services import do_request_slice
+    from samples.services import do_request_slice
 
     stems = {stem.name: stem for stem in stem_set.stems.all()}
     for name in names:
         job = do_request_slice(track, stem=stems[name], options={})
-        actors.slice_samples(str(job.pk))
+        perform_job("slice", str(job.pk))
 
 
 def test_browse_audition_select_and_favourite_samples(live_server, browser, django_user_model, tmp_path):
@@ -48,7 +48,7 @@ def test_browse_audition_select_and_favourite_samples(live_server, browser, djan
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from library.models import Sample
+    from samples.models import Sample
 
     user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
     track, stem_set = make_track_with_fake_stems(user, tmp_path / "parts", seconds=4.0)
@@ -69,7 +69,7 @@ def test_browse_audition_select_and_favourite_samples(live_server, browser, djan
 
     sign_in(browser, live_server, "producer", PASSWORD)
     collect_console()
-    browser.get(live_server.url + reverse("library:samples") + "?sort=source")
+    browser.get(live_server.url + reverse("samples:samples") + "?sort=source")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "html.samples-js [data-sample-grid] [data-sample]")))
     cards = browser.find_elements(By.CSS_SELECTOR, "[data-sample-grid] [data-sample]")
     assert len(cards) == total
@@ -124,7 +124,7 @@ def test_browse_audition_select_and_favourite_samples(live_server, browser, djan
     wait.until(lambda d: not d.find_element(By.CSS_SELECTOR, "form[data-bulk]").is_displayed())
     browser.find_element(By.CSS_SELECTOR, ".view-toggle [data-view='list']").click()
     assert "is-list" in browser.find_element(By.CSS_SELECTOR, "[data-sample-grid]").get_attribute("class")
-    browser.get(live_server.url + reverse("library:samples"))
+    browser.get(live_server.url + reverse("samples:samples"))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-sample-grid].is-list")))
     assert browser.save_screenshot(str(shots / "samples-list.png"))
     collect_console()

@@ -13,7 +13,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from .conftest import csp_violations, make_track_with_fake_stems, sign_in
+from tests.browser.conftest import csp_violations, make_track_with_fake_stems, sign_in
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -43,7 +43,7 @@ AUDIO = "var a = document.querySelector('[data-slicer-audio]'); return {time: a.
 
 
 def python_curve(stem, source):
-    from processing.engines import audio_io, slicing
+    from audio import audio_io, slicing
 
     samples, rate = audio_io.decode(default_storage.path(stem.file.name))
     return slicing.onset_curve(samples, rate, source=source, silence_db=-50.0)
@@ -56,8 +56,8 @@ def test_the_slicer_picks_in_the_browser_exactly_as_python_does(live_server, bro
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from processing.engines import slicing
-    from processing.models import Job
+    from audio import slicing
+    from jobs.models import Job
 
     user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
     track, stem_set = make_track_with_fake_stems(user, tmp_path / "parts", seconds=6.0)
@@ -73,7 +73,7 @@ def test_the_slicer_picks_in_the_browser_exactly_as_python_does(live_server, bro
     collect_console()
 
     # From the track page's stems panel to the drums' slicer.
-    browser.get(live_server.url + reverse("library:track", args=[track.pk]))
+    browser.get(live_server.url + reverse("tracks:track", args=[track.pk]))
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-slice-stem='drums']"))).click()
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-slicer].is-enhanced")))
     assert browser.find_element(By.CSS_SELECTOR, "h1").text == "Slice drums into samples"
@@ -120,7 +120,7 @@ def test_the_slicer_picks_in_the_browser_exactly_as_python_does(live_server, bro
     browser.set_script_timeout(60)
     for name, stem in stems.items():
         source = "drums" if name == "drums" else name
-        url = reverse("library:onsets", args=[track.pk]) + f"?stem={stem.pk}"
+        url = reverse("samples:onsets", args=[track.pk]) + f"?stem={stem.pk}"
         js = browser.execute_async_script(JS_PICKS, url, cases)
         assert isinstance(js, list), js
         real = python_curve(stem, source)
@@ -167,7 +167,7 @@ def test_the_slicer_picks_in_the_browser_exactly_as_python_does(live_server, bro
     notice = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#slicer-jobs .alert-success")))
     assert "Slicing drums into samples…" in notice.text
     job = Job.objects.get(kind="slice")
-    assert job.stem_id == drums.pk and job.params["sensitivity"] == 0.6 and job.params["max_length"] == 1.5
+    assert job.subject_id == drums.pk and job.params["sensitivity"] == 0.6 and job.params["max_length"] == 1.5
     assert browser.find_element(By.ID, f"slice-job-{job.pk}").is_displayed()
     assert browser.current_url.endswith(f"?stem={drums.pk}")  # htmx: the page stayed
     collect_console()
@@ -183,7 +183,7 @@ def test_the_mix_slicer_loads_and_vocals_refetch_for_a_threshold(live_server, br
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from processing.engines import audio_io, slicing
+    from audio import audio_io, slicing
 
     user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
     track, stem_set = make_track_with_fake_stems(user, tmp_path / "parts", seconds=6.0)
@@ -191,12 +191,12 @@ def test_the_mix_slicer_loads_and_vocals_refetch_for_a_threshold(live_server, br
     wait = WebDriverWait(browser, 30)
     sign_in(browser, live_server, "producer", PASSWORD)
 
-    browser.get(live_server.url + reverse("library:track", args=[track.pk]))
+    browser.get(live_server.url + reverse("tracks:track", args=[track.pk]))
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-slice-mix]"))).click()
     wait.until(lambda d: d.execute_script(COUNT))
     assert browser.find_element(By.CSS_SELECTOR, "h1").text == "Slice the full mix into samples"
 
-    browser.get(live_server.url + reverse("library:slicer", args=[track.pk]) + f"?stem={vocals.pk}")
+    browser.get(live_server.url + reverse("samples:slicer", args=[track.pk]) + f"?stem={vocals.pk}")
     wait.until(lambda d: d.execute_script(COUNT))
     silence = browser.find_element(By.CSS_SELECTOR, "[data-slicer-silence]")
     silence.clear()

@@ -7,7 +7,7 @@ Uses the Debian chromium and chromedriver, like test_library_browser.py; no work
 import pytest
 from django.urls import reverse
 
-from .conftest import csp_violations, make_track_with_fake_stems, seconds_of, sign_in
+from tests.browser.conftest import csp_violations, make_track_with_fake_stems, seconds_of, sign_in
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -52,7 +52,7 @@ def test_stems_play_in_sync_mute_solo_and_download_a_mix(live_server, browser, d
 
     sign_in(browser, live_server, "producer", PASSWORD)
     collect_console()
-    browser.get(live_server.url + reverse("library:track", args=[track.pk]))
+    browser.get(live_server.url + reverse("tracks:track", args=[track.pk]))
     player = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#stems [data-stems-player].is-enhanced")))
     assert player.find_element(By.CSS_SELECTOR, ".stem-set-title").text == stem_set.label
     assert len(player.find_elements(By.CSS_SELECTOR, "audio[data-stem-audio]")) == 4
@@ -91,7 +91,7 @@ def test_stems_play_in_sync_mute_solo_and_download_a_mix(live_server, browser, d
 
     # The mix link: every stem but the vocals by default, then whatever is ticked.
     link = player.find_element(By.CSS_SELECTOR, "[data-stem-mix-link]")
-    mix_url = reverse("library:stem_set_mix", args=[stem_set.pk])
+    mix_url = reverse("stems:stem_set_mix", args=[stem_set.pk])
     assert link.get_attribute("href").endswith(f"{mix_url}?stems=drums,bass,other")
     player.find_element(By.CSS_SELECTOR, "[data-stem-name='vocals'] [data-stem-mix]").click()
     player.find_element(By.CSS_SELECTOR, "[data-stem-name='other'] [data-stem-mix]").click()

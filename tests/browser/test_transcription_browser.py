@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from .conftest import csp_violations, make_track_with_fake_stems, seconds_of, sign_in
+from lyrics import services as lyrics_services
+from midi import services as midi_services
+from tests.browser.conftest import csp_violations, make_track_with_fake_stems, seconds_of, sign_in
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -75,9 +77,8 @@ def test_the_piano_roll_plays_zooms_and_seeks(live_server, browser, django_user_
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from library import transcription_services
-    from library.models import MidiClip
-    from processing.engines import midi
+    from audio import midi
+    from midi.models import MidiClip
 
     user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
     track, stem_set = make_track_with_fake_stems(user, tmp_path / "parts", seconds=6.0)
@@ -85,7 +86,7 @@ def test_the_piano_roll_plays_zooms_and_seeks(live_server, browser, django_user_
     notes = bass_notes(6.0)
     path = tmp_path / "bass.mid"
     path.write_bytes(midi.to_midi_bytes([midi.Note(*n) for n in notes], bpm=120.0))
-    clip = transcription_services.do_store_midi(
+    clip = midi_services.do_store_midi(
         track, stem=bass, source="bass", job=None, preset="bass", params={}, notes=notes, midi_path=str(path),
         bpm=120.0, quantised=False,
     )  # fmt: skip
@@ -97,7 +98,7 @@ def test_the_piano_roll_plays_zooms_and_seeks(live_server, browser, django_user_
 
     sign_in(browser, live_server, "producer", PASSWORD)
     collect_console()
-    browser.get(live_server.url + reverse("library:midi", args=[clip.pk]))
+    browser.get(live_server.url + reverse("midi:midi", args=[clip.pk]))
     roll = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-roll].is-enhanced")))
     assert browser.find_element(By.CSS_SELECTOR, "[data-midi-count]").text == str(len(notes))
     assert not browser.find_element(By.CSS_SELECTOR, "[data-roll-audio]").is_displayed()  # the roll's own transport
@@ -157,13 +158,13 @@ def test_the_piano_roll_plays_zooms_and_seeks(live_server, browser, django_user_
 
     # The .mid link serves the file.
     link = browser.find_element(By.CSS_SELECTOR, "[data-midi-download]")
-    assert link.get_attribute("href").endswith(reverse("library:midi_file", args=[clip.pk]))
+    assert link.get_attribute("href").endswith(reverse("midi:midi_file", args=[clip.pk]))
     collect_console()
 
     # Delete asks, then lands on the track's page with a message.
     browser.find_element(By.CSS_SELECTOR, ".danger-zone .btn-danger").click()
     wait.until(EC.alert_is_present()).accept()
-    wait.until(lambda d: d.current_url.endswith(reverse("library:track", args=[track.pk])))
+    wait.until(lambda d: d.current_url.endswith(reverse("tracks:track", args=[track.pk])))
     try:
         wait.until(lambda d: "Deleted the bass MIDI clip." in d.find_element(By.ID, "main").text)
     except TimeoutException:
@@ -183,9 +184,8 @@ def test_the_karaoke_view_follows_the_words_and_saves_edits(live_server, browser
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from library import transcription_services
-    from library.models import Lyrics
-    from processing.engines import lyrics as engine
+    from audio import lyrics as engine
+    from lyrics.models import Lyrics
 
     user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
     track, stem_set = make_track_with_fake_stems(user, tmp_path / "parts", seconds=6.0)
@@ -201,7 +201,7 @@ def test_the_karaoke_view_follows_the_words_and_saves_edits(live_server, browser
         "tiny",
         duration=6.0,
     )
-    lyrics = transcription_services.do_store_lyrics(
+    lyrics = lyrics_services.do_store_lyrics(
         track, stem=vocals, source="vocals", job=None, model_name="tiny", language="en", params={},
         data=data.to_dict(), text=engine.to_text(data),
     )  # fmt: skip
@@ -214,7 +214,7 @@ def test_the_karaoke_view_follows_the_words_and_saves_edits(live_server, browser
 
     sign_in(browser, live_server, "producer", PASSWORD)
     collect_console()
-    browser.get(live_server.url + reverse("library:lyrics", args=[lyrics.pk]))
+    browser.get(live_server.url + reverse("lyrics:lyrics", args=[lyrics.pk]))
     card = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-karaoke].is-enhanced")))
     assert len(card.find_elements(By.CSS_SELECTOR, ".karaoke-word")) == 10
     assert not card.find_element(By.CSS_SELECTOR, "[data-karaoke-editor]").is_displayed()  # karaoke mode first

@@ -22,7 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 # Recreated by migrate/flush (contenttypes, permissions, sites' post_migrate) or not worth keeping.
 EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]
-FORMAT = 1
+# Which layout wrote db.xml: 1 = apps `library` and `processing`, 2 = one app per domain (stemcrate.backup_formats).
+FORMAT = 2
 
 
 def walk_storage(storage=default_storage, prefix: str = ""):

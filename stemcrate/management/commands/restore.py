@@ -3,6 +3,9 @@
 Every file's sha256 is checked against the manifest before it is stored, and the dump's before it is loaded;
 a mismatch stops the restore. Without --force, a database that already has rows (or storage that already has
 files) is refused; --force flushes the database and overwrites the backed-up files.
+
+A backup made by an older layout (its manifest's "format", see stemcrate.backup_formats) has its dump converted
+to the current one before it is loaded; its files are stored as they are.
 """
 
 import hashlib
@@ -10,6 +13,7 @@ import json
 import os
 import tarfile
 import tempfile
+import xml.etree.ElementTree as ET
 
 from django.apps import apps
 from django.core.files import File
@@ -18,7 +22,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from .backup import FORMAT, walk_storage
+from stemcrate.backup_formats import FormatError, convert_format1
+from stemcrate.management.commands.backup import FORMAT, walk_storage
+
+# Format -> the conversion of its db.xml to the current format.
+CONVERSIONS = {1: convert_format1, FORMAT: None}
 
 # Rows that migrations (or flush's post_migrate) create by themselves: their presence is still "empty".
 CREATED_BY_MIGRATE = {"contenttypes.contenttype", "auth.permission", "sites.site"}
@@ -47,8 +55,10 @@ class Command(BaseCommand):
                 manifest = json.load(tar.extractfile("manifest.json"))
             except KeyError:
                 raise CommandError(f"{input} has no manifest.json: it is not a complete Stemcrate backup.") from None
-            if manifest.get("format") != FORMAT:
-                raise CommandError(f"{input} is a backup in format {manifest.get('format')}; expected {FORMAT}.")
+            backup_format = manifest.get("format")
+            if type(backup_format) is not int or backup_format not in CONVERSIONS:
+                known = ", ".join(str(f) for f in sorted(CONVERSIONS))
+                raise CommandError(f"{input} is a backup in format {backup_format}; this version reads {known}.")
             occupied = _occupied_models()
             existing = next(walk_storage(), None)
             if (occupied or existing) and not force:
@@ -60,6 +70,16 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory(prefix="stemcrate-restore-") as tmp:
                 dump = os.path.join(tmp, "db.xml")
                 self._extract_checked(tar, "db.xml", manifest["database"], dump)
+                convert = CONVERSIONS[backup_format]
+                if convert is not None:
+                    # Before the flush, so that a dump that cannot be converted leaves the database as it was.
+                    with open(dump, "rb") as fh:
+                        try:
+                            converted = convert(fh.read())
+                        except (FormatError, ET.ParseError) as exc:
+                            raise CommandError(f"{input} (format {backup_format}) cannot be converted: {exc}") from exc
+                    with open(dump, "wb") as fh:
+                        fh.write(converted)
                 if force:
                     call_command("flush", interactive=False, verbosity=0)
                 with transaction.atomic():

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from jobs import views
+
+app_name = "jobs"
+urlpatterns = [
+    path("", views.jobs, name="jobs"),
+    path("<uuid:job_id>/row", views.job_row, name="job_row"),
+    path("<uuid:job_id>/cancel", views.job_cancel, name="job_cancel"),
+    path("<uuid:job_id>/retry", views.job_retry, name="job_retry"),
+]

@@ -1,0 +1,71 @@
+import pytest
+
+from jobs import services as jobs
+from jobs.models import Job
+
+pytestmark = pytest.mark.django_db
+
+
+def make_job(owner, status=Job.Status.QUEUED, **fields):
+    return Job.objects.create(owner=owner, kind="analyse", status=status, **fields)
+
+
+def test_the_jobs_page_lists_my_jobs_with_progress(user_client, user, other_user):
+    make_job(user, Job.Status.RUNNING, progress=40, stage="Detecting tempo")
+    make_job(other_user, Job.Status.FAILED, error="their secret error")
+    page = user_client.get("/jobs/").content.decode()
+    assert 'value="40"' in page and "Detecting tempo" in page
+    assert "their secret error" not in page
+
+
+def test_an_active_row_polls_and_a_finished_row_stops(user_client, user):
+    job = make_job(user, Job.Status.RUNNING)
+    response = user_client.get(f"/jobs/{job.pk}/row")
+    assert response.status_code == 200 and "every 2s" in response.content.decode()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED)
+    assert user_client.get(f"/jobs/{job.pk}/row").status_code == 286
+
+
+def test_cancel_and_retry_from_the_page(user_client, user, django_capture_on_commit_callbacks):
+    job = make_job(user)
+    user_client.post(f"/jobs/{job.pk}/cancel", HTTP_HX_REQUEST="true")
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    with django_capture_on_commit_callbacks():
+        response = user_client.post(f"/jobs/{job.pk}/retry", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    job.refresh_from_db()
+    assert job.status == "queued"
+
+
+def test_another_users_job_is_a_404(client, user, other_user):
+    job = make_job(user)
+    client.force_login(other_user)
+    for url in (f"/jobs/{job.pk}/row",):
+        assert client.get(url).status_code == 404
+    for url in (f"/jobs/{job.pk}/cancel", f"/jobs/{job.pk}/retry"):
+        assert client.post(url).status_code == 404
+    assert Job.objects.get(pk=job.pk).status == "queued"
+
+
+def test_jobs_api_lists_cancels_and_refuses_a_bad_retry(api_client, user, other_user):
+    mine = make_job(user, Job.Status.RUNNING, traceback="secret internals")
+    theirs = make_job(other_user)
+    api_client.force_authenticate(user)
+    body = api_client.get("/api/jobs/").json()
+    assert [j["id"] for j in body["results"]] == [str(mine.pk)]
+    assert "traceback" not in body["results"][0]
+    assert api_client.get(f"/api/jobs/{theirs.pk}/").status_code == 404
+    assert api_client.post(f"/api/jobs/{mine.pk}/retry/").status_code == 409
+    assert api_client.post(f"/api/jobs/{mine.pk}/cancel/").json()["stage"] == "Cancelling…"
+    jobs.run(mine.pk, lambda j: None)  # not claimable any more: it is running; the worker sees the request
+    assert Job.objects.get(pk=mine.pk).cancel_requested
+
+
+def test_next_after_cancel_stays_on_this_site(user_client, user):
+    job = make_job(user)
+    response = user_client.post(f"/jobs/{job.pk}/cancel", {"next": "https://evil.example/phish"})
+    assert response["Location"] == "/jobs/"
+    job = make_job(user)
+    response = user_client.post(f"/jobs/{job.pk}/cancel", {"next": "/tracks/"})
+    assert response["Location"] == "/tracks/"
