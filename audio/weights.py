@@ -47,8 +47,10 @@ __all__ = [
     "UnknownModel",
     "WhisperModel",
     "cache_info",
+    "cached",
     "clear_cache",
     "download",
+    "files_stamp",
     "get_model",
     "get_spec",
     "installed",
@@ -193,15 +195,17 @@ MODELS: dict[str, DemucsModel | WhisperModel] = {**DEMUCS_MODELS, **WHISPER_MODE
 class ModelNotInstalled(Exception):
     """The weights of a known model are not in the store; the message says which command fetches them."""
 
-    def __init__(self, name: str, missing: list[str] | None = None):
-        super().__init__(f"model {name} is not installed: run python manage.py download_models {name}")
+    def __init__(self, name: str, missing: list[str] | None = None, command: str | None = None):
+        self.command = command or f"python manage.py download_models {name}"
+        super().__init__(f"model {name} is not installed: run {self.command}")
         self.name = name
         self.missing = list(missing or [])
 
 
 class UnknownModel(ValueError):
-    def __init__(self, name: str, kind: str | None = None):
-        known = sorted(n for n, spec in MODELS.items() if kind is None or spec.kind == kind)
+    def __init__(self, name: str, kind: str | None = None, known: list[str] | None = None):
+        if known is None:
+            known = sorted(n for n, spec in MODELS.items() if kind is None or spec.kind == kind)
         what = f"{kind} model" if kind else "model"
         super().__init__(f"unknown {what} {name!r}; known: {', '.join(known)}")
         self.name = name
@@ -381,8 +385,11 @@ def _content_length(response) -> int | None:
         return None
 
 
-def _fetch(url: str, target: Path, expected: str, opener, progress) -> None:
+def _fetch(url: str, target: Path, expected: str, opener, progress, digest=None) -> None:
     """Stream `url` into a temporary file next to `target`, check its sha256 (prefix) and rename it into place.
+
+    `digest`: another hashlib object to check against instead (already fed any header the checksum covers,
+    such as git's `blob <size>\\0` for a git blob id).
 
     The temporary name ends in `.part`, which neither demucs (.th, .yaml) nor whisper looks at, and it is
     removed on any failure, so the store never holds a partial or unverified file under a real name.
@@ -400,7 +407,7 @@ def _fetch(url: str, target: Path, expected: str, opener, progress) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
-        digest = hashlib.sha256()
+        digest = digest if digest is not None else hashlib.sha256()
         done = 0
         with os.fdopen(fd, "wb") as out, response:
             total = _content_length(response)
@@ -425,7 +432,7 @@ def _fetch(url: str, target: Path, expected: str, opener, progress) -> None:
         actual = digest.hexdigest()[: len(expected)]
         if actual != expected:
             raise ChecksumMismatch(
-                f"download of {url} is damaged or not the published file: sha256 starts {actual}, "
+                f"download of {url} is damaged or not the published file: {digest.name} starts {actual}, "
                 f"expected {expected}; nothing was installed"
             )
         os.replace(tmp, target)
@@ -589,12 +596,17 @@ _cache_lock = threading.Lock()
 _stats = {"hits": 0, "misses": 0, "loads": 0}
 
 
-def _stamp(name: str, model_dir: str | os.PathLike) -> tuple:
+def files_stamp(paths) -> tuple:
+    """(path, mtime, size) of each file: what changes when a model's files are replaced."""
     stamps = []
-    for path in model_files(name, model_dir):
-        st = path.stat()
+    for path in paths:
+        st = Path(path).stat()
         stamps.append((str(path), st.st_mtime_ns, st.st_size))
     return tuple(stamps)
+
+
+def _stamp(name: str, model_dir: str | os.PathLike) -> tuple:
+    return files_stamp(model_files(name, model_dir))
 
 
 def get_model(kind: str, name: str, model_dir: str | os.PathLike, device: str = "cpu"):
@@ -607,25 +619,35 @@ def get_model(kind: str, name: str, model_dir: str | os.PathLike, device: str = 
     if kind not in ("demucs", "whisper"):
         raise ValueError(f"unknown model kind {kind!r}; use demucs or whisper")
     get_spec(name, kind)
-    key = (kind, name, str(Path(model_dir).resolve()), str(device))
-    stamp = _stamp(name, model_dir)
+    loader = load_demucs if kind == "demucs" else load_whisper
+    return cached(
+        (kind, name, str(Path(model_dir).resolve()), str(device)),
+        lambda: _stamp(name, model_dir),
+        lambda: loader(name, model_dir, device),
+    )
+
+
+def cached(key: tuple, stamp: Callable[[], tuple], load: Callable[[], Any]):
+    """The model cached under `key` while `stamp()` (the files' paths, mtimes and sizes) is unchanged, else
+    `load()`, cached. One load at a time, process-wide; the store's other formats cache through this too."""
+    current = stamp()
     with _cache_lock:
         entry = _cache.get(key)
-        if entry is not None and entry.stamp == stamp:
+        if entry is not None and entry.stamp == current:
             _stats["hits"] += 1
             return entry.model
     with _load_lock:  # one load at a time; another thread may have loaded this model while we waited
-        stamp = _stamp(name, model_dir)
+        current = stamp()
         with _cache_lock:
             entry = _cache.get(key)
-            if entry is not None and entry.stamp == stamp:
+            if entry is not None and entry.stamp == current:
                 _stats["hits"] += 1
                 return entry.model
             _stats["misses"] += 1
             _cache.pop(key, None)  # let a stale model go before loading its replacement
-        model = (load_demucs if kind == "demucs" else load_whisper)(name, model_dir, device)
+        model = load()
         with _cache_lock:
-            _cache[key] = _Entry(stamp, model)
+            _cache[key] = _Entry(current, model)
             _stats["loads"] += 1
         return model
 
