@@ -141,6 +141,9 @@ VAD_MERGE_GAP = 1.0  # pauses shorter than this (breaths) stay inside a region, 
 VAD_MIN_ACTIVE = 0.12  # regions with less energy than this in all are clicks or bleed transients
 
 LINE_BREAK_GAP = 1.5  # a silence this long between two words of one whisper segment starts a new line
+PHRASE_BREAK_GAP = 0.6  # so does a shorter one after a word that ends a phrase (",", ".", "?"...): a sung line
+VOICED_LINE_BREAK_GAP = 0.8  # with Silero's voice spans word times are tight, and a pause this long ends a line
+PHRASE_END = tuple(",.;:!?…。，、！？")
 MAX_EDIT_CHARS = 100_000
 
 #: Whether Silero VAD (the voice detector faster-whisper ships) also runs, unless a job says otherwise; chosen
@@ -816,8 +819,11 @@ def _lines_from_segments(
 ) -> list:
     """Lines from whisper's segments of one region: times shifted by `offset`, words outside the region dropped
     and the rest clamped into it (and, given Silero's voice `spans`, into the span each overlaps, words in none
-    dropped), and a segment split where its words pause for LINE_BREAK_GAP or more."""
+    dropped), and a segment split where its words pause for LINE_BREAK_GAP or more (VOICED_LINE_BREAK_GAP with
+    Silero's spans, whose word times are tight), or for PHRASE_BREAK_GAP after a word that ends a phrase
+    (whisper's punctuation): one line per sung line, for the karaoke view."""
     low, high = region
+    line_gap = LINE_BREAK_GAP if spans is None else VOICED_LINE_BREAK_GAP
     lines = []
     for segment in segments:
         kept: list[tuple[Word, str]] = []  # (word, its text as whisper spells it, with the leading space)
@@ -844,7 +850,9 @@ def _lines_from_segments(
             kept.append((word, text))
         groups: list[list[tuple[Word, str]]] = []
         for item in kept:
-            if groups and item[0].start - groups[-1][-1][0].end < LINE_BREAK_GAP:
+            gap = item[0].start - groups[-1][-1][0].end if groups else 0.0
+            ends_phrase = bool(groups) and groups[-1][-1][0].text.endswith(PHRASE_END)
+            if groups and gap < line_gap and not (ends_phrase and gap >= PHRASE_BREAK_GAP):
                 groups[-1].append(item)
             else:
                 groups.append([item])

@@ -41,6 +41,10 @@ def test_the_words_and_their_times_are_right_on_voice_and_on_voice_over_music(mo
         result = transcribe(model, song)
         check_times(result, song)
         assert result.language == "en" and result.model_name == "tiny.en" and result.note == ""
+        # One lyrics line per spoken line (the karaoke view shows them as lines), each inside its own.
+        assert len(result.lines) == len(song.lines), [line.text for line in result.lines]
+        for line, (start, end) in zip(result.lines, song.spans, strict=True):
+            assert start - 0.3 <= line.start and line.end <= end + 0.3, (line.text, start, end)
         n = len(sf.words(song.text))
         errors += sf.wer(song.text, result.text) * n
         reference += n
