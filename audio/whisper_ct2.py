@@ -209,14 +209,6 @@ def list_models(model_dir: str | os.PathLike) -> list[dict[str, Any]]:
     return rows
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(weights.DOWNLOAD_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify(name: str, model_dir: str | os.PathLike) -> list[str]:
     """Check the installed files against the sha256 recorded when they were installed (reads them all);
     returns the problems found (empty: all good). ModelNotInstalled when the model is not installed."""
@@ -229,7 +221,7 @@ def verify(name: str, model_dir: str | os.PathLike) -> list[str]:
         path = folder / filename
         if not path.is_file():
             problems.append(f"{path}: missing")
-        elif (actual := _sha256(path)) != expected:
+        elif (actual := weights._sha256(path)) != expected:
             problems.append(f"{path}: sha256 is {actual}, expected {expected}")
     return problems
 
@@ -326,7 +318,7 @@ def install_from(name: str, source: str | os.PathLike, model_dir: str | os.PathL
         files = {}
         for src in _model_paths(folder):
             shutil.copyfile(src, staging / src.name)
-            files[src.name] = _sha256(staging / src.name)
+            files[src.name] = weights._sha256(staging / src.name)
         _write_manifest(staging, spec.folder_name, label, files)
     return target
 
@@ -348,8 +340,8 @@ def _hub_json(url: str, opener) -> dict:
 
 
 def _git_blob_digest(size: int):
-    digest = hashlib.sha1(f"blob {size}\0".encode(), usedforsecurity=False)
-    return digest
+    """A sha1 already fed git's blob header: what the hub's blobId of a small file is the digest of."""
+    return hashlib.sha1(f"blob {size}\0".encode(), usedforsecurity=False)
 
 
 def download(
@@ -395,7 +387,7 @@ def download(
             else:
                 raise DownloadError(f"{spec.repo} publishes no checksum for {filename}; nothing was installed")
             weights._fetch(url, staging / filename, expected, opener, progress, digest=digest)
-            files[filename] = expected if digest is None else _sha256(staging / filename)
+            files[filename] = expected if digest is None else weights._sha256(staging / filename)
         _write_manifest(staging, spec.folder_name, f"{base}/{spec.repo}", files, revision=revision)
     return target
 
