@@ -588,6 +588,11 @@ def _loudness(samples: np.ndarray, sample_rate: int) -> float:
     return -0.691 + 10 * math.log10(power) if power > 1e-20 else -200.0
 
 
+def loudness(samples: np.ndarray, sample_rate: int) -> float:
+    """Ungated BS.1770 K-weighted loudness (LUFS-like) of float (channels, frames); -200 for nothing."""
+    return _loudness(samples, sample_rate) if samples.size else -200.0
+
+
 def _measure(audio: np.ndarray, sample_rate: int) -> tuple[float, float, float]:
     peak = float(np.abs(audio).max()) if audio.size else 0.0
     rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0

@@ -15,6 +15,7 @@ from samples import similar
 from samples.filters import SORTS, SOURCES, SampleFilters
 from samples.models import Sample, SampleCategory
 from samples.serializers import (
+    SampleEditSerializer,
     SampleSerializer,
     SampleUpdateSerializer,
     SimilarSampleSerializer,
@@ -42,6 +43,10 @@ SAMPLE_FILTER_PARAMS = [
 ]
 
 
+def _edit_service(sample, *, options):
+    return sample_services.do_request_sample_edit(sample, options)
+
+
 def slice_response(request, track, stem=None):
     return start_job_response(request, SliceRequestSerializer, do_request_slice, track, stem=stem)
 
@@ -57,7 +62,7 @@ class SampleViewSet(
 
     serializer_class = SampleSerializer
     lookup_value_converter = "uuid"
-    http_method_names = ["get", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]  # POST: only the edit action
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -117,6 +122,12 @@ class SampleViewSet(
         return Response(SimilarSampleSerializer(results, many=True, context={"request": request}).data)
 
     @extend_schema(responses={200: dict}, summary="The category ids and their labels")
+    @extend_schema(request=SampleEditSerializer, responses={202: JobSerializer},
+                   summary="Render an edit (trim, fades, reverse, level, pitch) as a new sample")  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def edit(self, request, pk=None):
+        return start_job_response(request, SampleEditSerializer, _edit_service, self.get_object())
+
     @action(detail=False, methods=["get"])
     def categories(self, request):
         return Response([{"id": value, "label": label} for value, label in SampleCategory.choices])

@@ -73,6 +73,10 @@ class Sample(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="samples")
     collections = models.ManyToManyField("tracks.Collection", blank=True, related_name="samples")
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A sample saved from the editor: the edit it renders (audio.sample_edit) and the sample it was made from.
+    # Edits are the person's own work, so re-slicing the source (which replaces its sliced samples) keeps them.
+    edit = models.JSONField(null=True, blank=True, help_text="The edit rendered into this sample; null: as sliced.")
+    edited_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="edits")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,6 +104,8 @@ class Sample(models.Model):
     @property
     def display_name(self):
         name = f"{self.category_label} {self.index + 1:02d}"
+        if self.edit is not None:
+            name += " edit"
         return f"{name} · {self.note}" if self.note else name
 
     @property

@@ -58,3 +58,21 @@ class SampleUpdateSerializer(serializers.Serializer):
 
 class SampleIdsSerializer(serializers.Serializer):
     sample_ids = serializers.ListField(child=serializers.UUIDField(), max_length=1000)
+
+
+class SampleEditSerializer(serializers.Serializer):
+    """An edit, rendered into a new sample (the original stays). Every field is optional."""
+
+    start = serializers.FloatField(required=False, help_text="Trim: seconds into the sample where the edit starts")
+    end = serializers.FloatField(required=False, allow_null=True, help_text="Trim: where it ends (null: the end)")
+    fade_in = serializers.FloatField(required=False, help_text="Seconds")
+    fade_out = serializers.FloatField(required=False, help_text="Seconds")
+    fade_curve = serializers.ChoiceField(choices=["linear", "exponential", "logarithmic", "s-curve"], required=False)
+    reverse = serializers.BooleanField(required=False)
+    gain_db = serializers.FloatField(required=False, help_text="-48 to 24 dB")
+    normalise = serializers.BooleanField(required=False, help_text="Peak to -1 dBFS (instead of gain_db)")
+    pitch = serializers.FloatField(required=False, help_text="Semitones, -24 to 24")
+    pitch_mode = serializers.ChoiceField(
+        choices=["repitch", "keep_length"], required=False,
+        help_text="repitch: speed changes with pitch, as a sampler does; keep_length: the length stays",
+    )  # fmt: skip

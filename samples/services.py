@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from audio.sample_edit import clean_edit
 from audio.slice_options import clean_params, strategy_for
 from core.quotas import check_rate
 from core.storage import delete_files_logged
@@ -76,7 +77,9 @@ def do_store_samples(track: Track, *, stem: Stem | None, source: str, job, sampl
             if stem is not None and not Stem.objects.filter(pk=stem.pk).exists():
                 raise Stem.DoesNotExist("the stem was deleted while it was being sliced")
             old = list(
-                Sample.objects.filter(track=track, stem=stem, source=source).prefetch_related("tags", "collections")
+                Sample.objects.filter(track=track, stem=stem, source=source, edit__isnull=True).prefetch_related(
+                    "tags", "collections"
+                )
             )
             matches = _carry_over(old, rows)
             for position, previous in matches.items():
@@ -212,6 +215,50 @@ def do_request_slice(track, *, stem=None, options: dict | None = None):
     params = clean_params(options or {}, strategy_for(stem.name) if stem else "mix")
     check_rate(track.owner, "job")
     return create_job(track.owner, "slice", subject=stem or track, params=params)
+
+
+EDITED_TAG = "edited"
+
+
+def do_request_sample_edit(sample: Sample, edit: dict | None):
+    """Check the edit against the sample and queue its rendering (cpu queue); ValueError has the reason."""
+
+    params = clean_edit(edit or {}, sample.duration)
+    if params == clean_edit({}):
+        raise ValueError("Nothing to save: trim, fade, reverse, change the level or the pitch first.")
+    check_rate(sample.owner, "job")
+    return create_job(sample.owner, "edit_sample", subject=sample, params=params)
+
+
+def do_store_edited_sample(original: Sample, *, job, edit: dict, info: dict) -> Sample:
+    """Store a rendered edit as a new sample next to the original (which stays as it is): the same track,
+    source, category and tags, plus the tag "edited". `info`: path (a WAV file), duration, sample_rate,
+    channels, peaks, peak_db, loudness, gain_db, note, pitch_confidence."""
+
+    sample = Sample(
+        owner=original.owner, track=original.track, stem=original.stem, source=original.source,
+        index=original.index, start=original.start, end=original.end, onset=original.onset,
+        duration=info["duration"], sample_rate=info["sample_rate"], channels=info["channels"],
+        size=os.path.getsize(info["path"]), peaks=info["peaks"], peak_db=info["peak_db"],
+        loudness=info["loudness"], gain_db=info["gain_db"], note=info["note"] or "",
+        pitch_confidence=info["pitch_confidence"], category=original.category,
+        predicted_category=original.predicted_category, confidence=original.confidence,
+        category_corrected=original.category_corrected, embedding=original.embedding, job=job,
+        edit=edit, edited_from=original,
+    )  # fmt: skip
+    with open(info["path"], "rb") as fh:
+        sample.file.save("sample.wav", File(fh), save=False)
+    try:
+        with transaction.atomic():
+            if not Sample.objects.filter(pk=original.pk).exists():
+                raise Sample.DoesNotExist("the sample was deleted while its edit was being rendered")
+            sample.save()
+            tags = [*original.tags.all(), *_get_or_create_tags(original.owner, [EDITED_TAG])]
+            sample.tags.set(tags)
+    except BaseException:
+        delete_files_logged([sample.file.name])
+        raise
+    return sample
 
 
 @receiver(post_delete, sender=Stem)

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from audio import analysis, audio_io, slicing, tagging
+from audio import analysis, audio_io, sample_edit, slicing, tagging
 from audio.slice_options import MAX_SAMPLES, strategy_for
 from core.storage import local_path
 from jobs import services as jobs
 from jobs.registry import job_kind
 from samples import services as sample_services
+from samples.models import Sample
 from stems.services import job_source
 
 PERMANENT_ERRORS = (audio_io.AudioError, tagging.ModelMissing, ValueError)
@@ -98,3 +99,31 @@ def _describe(cut: slicing.Slice, position: int, strategy: str, model, out_dir: 
         "confidence": round(prediction.confidence, 4),
         "embedding": np.asarray(prediction.embedding, dtype="<f4").tobytes(),
     }
+
+
+@job_kind("edit_sample", label="Sample edit", queue="cpu", time_limit_s=600, permanent=PERMANENT_ERRORS)
+def edit_sample_job(job) -> None:
+    """Render an editor's edit of a sample as a new, lossless sample (24-bit WAV); the original stays."""
+    original = Sample.objects.select_related("track").get(pk=job.subject_id, owner_id=job.owner_id)
+    jobs.report(job.pk, 0.05, "Reading the sample")
+    with local_path(original.file.name, suffix=".wav") as path:
+        samples, sample_rate = audio_io.decode(path)
+    jobs.report(job.pk, 0.3, "Rendering the edit")
+    edited, report = sample_edit.apply_edit(samples, sample_rate, job.params)
+    note, pitch_confidence = None, 0.0
+    if original.note:  # pitched: the note is measured again, as the pitch may have moved
+        note, pitch_confidence = slicing.estimate_pitch(edited, sample_rate)
+    level = max(-200.0, slicing.loudness(edited, sample_rate))
+    with tempfile.TemporaryDirectory(prefix="stemcrate-edit-") as out_dir:
+        path = Path(out_dir) / "edit.wav"
+        audio_io.write_wav(path, edited, sample_rate, bit_depth=24)
+        jobs.report(job.pk, 0.9, "Saving")
+        sample_services.do_store_edited_sample(
+            original, job=job, edit=job.params,
+            info={
+                "path": str(path), "duration": report["duration"], "sample_rate": sample_rate,
+                "channels": edited.shape[0], "peaks": analysis.waveform_peaks(edited, PEAK_BUCKETS),
+                "peak_db": max(-200.0, report["peak_db"]), "loudness": level,
+                "gain_db": report["gain_db"], "note": note, "pitch_confidence": round(float(pitch_confidence), 3),
+            },
+        )  # fmt: skip

@@ -9,6 +9,7 @@ urlpatterns = [
     path("samples/<uuid:sample_id>/", views.sample_detail, name="sample"),
     path("samples/<uuid:sample_id>/similar", views.sample_similar, name="sample_similar"),
     path("samples/<uuid:sample_id>/favourite", views.sample_favourite, name="sample_favourite"),
+    path("samples/<uuid:sample_id>/edit", views.sample_edit, name="sample_edit"),
     path("samples/<uuid:sample_id>/category", views.sample_category, name="sample_category"),
     path("samples/<uuid:sample_id>/tags", views.sample_tags, name="sample_tags"),
     path("samples/<uuid:sample_id>/collections", views.sample_collections, name="sample_collections"),

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from audio.sample_edit import CURVES as FADE_CURVES
 from core.media import serve_file
 from samples import services as sample_services
 from samples.filters import GROUPS, SORT_LABELS, SOURCES, SampleFilters
@@ -345,6 +346,9 @@ def _detail_context(request, sample, **extra) -> dict:
         "current_url": sample.get_absolute_url(),
         "pitch_confidence_pct": round((sample.pitch_confidence or 0) * 100),
         "rate_label": f"{sample.sample_rate / 1000:g} kHz",
+        "edits": sample.edits.all().order_by("-created_at")[:20],
+        "edit_values": {},
+        "fade_curves": FADE_CURVES,
         **extra,
     }
 
@@ -374,6 +378,28 @@ def sample_audio(request, sample_id):
     sample = _get_sample_for_user(request, sample_id)
     download = request.GET.get("download") == "1"
     return serve_file(request, sample.file.name, download_name=f"{sample.display_name}.wav" if download else None)
+
+
+EDIT_FIELDS = ("start", "end", "fade_in", "fade_out", "fade_curve", "gain_db", "pitch", "pitch_mode")
+EDIT_FLAGS = ("reverse", "normalise")
+
+
+@require_POST
+def sample_edit(request, sample_id):
+    """The editor's "Save as new sample": the edit renders on the cpu worker; the original stays."""
+    sample = _get_sample_for_user(request, sample_id)
+    edit = {k: request.POST[k] for k in EDIT_FIELDS if request.POST.get(k, "").strip()}
+    edit.update({k: True for k in EDIT_FLAGS if request.POST.get(k)})
+    try:
+        sample_services.do_request_sample_edit(sample, edit)
+    except ValueError as exc:
+        context = _detail_context(request, sample, edit_error=str(exc), edit_values=request.POST)
+        return render(request, "samples/detail.html", context, status=400)
+    messages.success(
+        request, f"Rendering your edit of {sample.display_name}: it appears as “{sample.display_name} edit” "
+        "under Edits in a few seconds. This sample stays as it is.",
+    )  # fmt: skip
+    return redirect(sample.get_absolute_url() + "#sample-edit")
 
 
 @require_POST
