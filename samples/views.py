@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audio.sample_edit import CURVES as FADE_CURVES
 from core.media import serve_file
+from core.waveform import wave_path
 from samples import services as sample_services
 from samples.filters import GROUPS, SORT_LABELS, SOURCES, SampleFilters
 from samples.models import Sample, SampleCategory
@@ -45,7 +46,6 @@ SOURCE_LABELS = {
 }
 
 # The thumbnail: one bar per peak, mirrored around the middle, in a 96 x 32 box the CSS stretches.
-WAVE_WIDTH, WAVE_HEIGHT, WAVE_BARS = 96, 32, 48
 
 
 class BadInput(ValueError):
@@ -114,28 +114,6 @@ def _plural(count: int, word: str = "sample") -> str:
 
 
 # --- presentation -----------------------------------------------------------------------------------------
-
-
-def wave_path(peaks) -> str:
-    """The SVG path of a waveform thumbnail from the sample's peaks (0..1), as bars in a 96 x 32 box."""
-    values = []
-    for value in peaks or []:
-        try:
-            values.append(min(1.0, max(0.0, float(value))))
-        except (TypeError, ValueError):
-            values.append(0.0)
-    if len(values) > WAVE_BARS:  # fold longer lists into WAVE_BARS buckets, keeping each bucket's peak
-        step = len(values) / WAVE_BARS
-        values = [max(values[int(i * step) : max(int(i * step) + 1, int((i + 1) * step))]) for i in range(WAVE_BARS)]
-    if not values:
-        return f"M0 {WAVE_HEIGHT / 2 - 0.5:g}h{WAVE_WIDTH}v1H0z"
-    step = WAVE_WIDTH / len(values)
-    bar = step * 0.6
-    parts = []
-    for i, value in enumerate(values):
-        height = max(0.8, value * (WAVE_HEIGHT - 2))
-        parts.append(f"M{i * step:.2f} {(WAVE_HEIGHT - height) / 2:.2f}h{bar:.2f}v{height:.2f}h-{bar:.2f}z")
-    return "".join(parts).replace(".00", "")
 
 
 def duration_label(seconds) -> str:

@@ -83,9 +83,9 @@ def do_delete_stem_set(stem_set) -> None:
         transaction.on_commit(lambda: delete_files_logged(sample_files))
 
 
-def mix_response(stem_set, stems):
-    """Render the chosen stems into one 24-bit WAV on the server and stream it; the temporary file is removed
-    once the response is closed."""
+def mix_response(stem_set, stems, *, gains=None, pans=None):
+    """Render the chosen stems (each with its linear gain and pan) into one 24-bit WAV on the server and stream
+    it; the temporary file is removed once the response is closed."""
     from django.http import FileResponse
 
     fd, out_path = tempfile.mkstemp(suffix=".wav", prefix="stemcrate-mix-")
@@ -93,7 +93,7 @@ def mix_response(stem_set, stems):
     try:
         with contextlib.ExitStack() as stack:
             paths = [stack.enter_context(track_storage.local_path(s.file.name, suffix=".flac")) for s in stems]
-            mix_stems(paths, out_path)
+            mix_stems(paths, out_path, gains=gains, pans=pans)
         handle = open(out_path, "rb")  # noqa: SIM115 (FileResponse closes it)
     finally:
         os.unlink(out_path)  # the open handle keeps the data readable; nothing is left on disk

@@ -1,7 +1,6 @@
 """The track page's stems panel: separation, the stems player, downloads and the mix-down."""
 
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,7 +60,7 @@ def _get_stem_set_for_user(request, set_id) -> StemSet:
 def _stems_context(request, track, **extra):
 
     sets = list(
-        StemSet.objects.filter(track=track).prefetch_related(Prefetch("stems", queryset=Stem.objects.defer("peaks")))
+        StemSet.objects.filter(track=track).prefetch_related("stems")  # peaks: the mixer draws them
     )
     for stem_set in sets:
         stem_set.ordered_stems = sorted(
@@ -146,17 +145,39 @@ def stem_file(request, stem_id):
     return serve_file(request, stem.file.name, download_name=f"{stem.track.display_title} - {stem.display_name}.{ext}")
 
 
+MIX_GAIN_DB = (-60.0, 12.0)
+
+
+def _mix_setting(request, prefix: str, name: str, low: float, high: float, what: str) -> float:
+    raw = request.GET.get(f"{prefix}.{name}", "").strip()
+    if not raw:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{what} of {name} must be a number, not {raw!r}.") from None
+    if not (low <= value <= high):
+        raise ValueError(f"{what} of {name} must be between {low:g} and {high:g}, not {raw}.")
+    return value
+
+
 @require_GET
 def stem_set_mix(request, set_id):
-    """A WAV of the chosen stems summed on the server: ?stems=drums,bass,other is "the song without vocals"."""
+    """A WAV of the chosen stems summed on the server: ?stems=drums,bass,other is "the song without vocals".
+    The mixer's settings come along: gain.<stem> in dB (-60 to 12) and pan.<stem> (-1 left to 1 right)."""
     stem_set = _get_stem_set_for_user(request, set_id)
     wanted = [name for name in (request.GET.get("stems") or "").split(",") if name]
     stems = list(stem_set.stems.filter(name__in=wanted))
+    text = "text/plain; charset=utf-8"
     if not stems or len(stems) != len(set(wanted)):
         available = ", ".join(sorted(stem_set.stems.values_list("name", flat=True)))
-        return HttpResponse(f"Choose stems to mix with ?stems=… from: {available}.", status=400,
-                            content_type="text/plain; charset=utf-8")  # fmt: skip
-    return services.mix_response(stem_set, stems)
+        return HttpResponse(f"Choose stems to mix with ?stems=… from: {available}.", status=400, content_type=text)
+    try:
+        gains = [10 ** (_mix_setting(request, "gain", s.name, *MIX_GAIN_DB, "The gain") / 20) for s in stems]
+        pans = [_mix_setting(request, "pan", s.name, -1.0, 1.0, "The pan") for s in stems]
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type=text)
+    return services.mix_response(stem_set, stems, gains=gains, pans=pans)
 
 
 def _stem_from_post(request, track):

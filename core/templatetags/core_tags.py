@@ -11,7 +11,15 @@ from django.template.defaulttags import token_kwargs
 from django.templatetags.static import static
 from django.utils.html import escape, format_html
 
+from core.waveform import wave_path
+
 register = template.Library()
+
+
+@register.filter(name="wave_path")
+def wave_path_filter(peaks, bars=None):
+    """`{{ stem.peaks|wave_path:240 }}`: the SVG path of a waveform (at most `bars` bars in a 96 x 32 box)."""
+    return wave_path(peaks, int(bars)) if bars else wave_path(peaks)
 
 
 @register.filter

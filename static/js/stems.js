@@ -6,8 +6,13 @@
  * (input[type=range]) and a clock. Play starts every stem at the same position (once they can all play); every
  * 250 ms a stem that drifted more than 50 ms from the first one is put back in place. Per stem: Mute (M) and
  * Solo (S) toggles (aria-pressed; while any stem is soloed only soloed stems are heard, and mute always wins),
- * a volume slider (audio.volume) and a checkbox choosing it for the "Download mix" link, whose ?stems= list is
- * rebuilt on every change (the server pre-renders it with every stem but the vocals).
+ * a volume slider, a pan slider, a level meter, and a checkbox choosing it for the "Download mix" link, whose
+ * ?stems= list, gain.<stem> (dB) and pan.<stem> are rebuilt on every change, so the server's mix-down sounds
+ * like what is heard (the server pre-renders the link with every stem but the vocals).
+ *
+ * Pan and the meters need Web Audio: on the first play each <audio> is routed through a GainNode (volume,
+ * mute and solo), a StereoPannerNode and an AnalyserNode (the meter's peak level, drawn every frame).
+ * Until then, or where Web Audio is missing, volume and mute act on the elements themselves.
  *
  * Keys, while focus is inside the stems panel (#stems): Space plays/pauses the stems (unless the focused
  * control uses Space itself), Left/Right seek 5 s. They are handled in the capture phase and marked
@@ -30,6 +35,17 @@ var SEEK_STEP = 5;
 
 var players = [];
 
+function gainDb(volume) {
+  return volume > 0 ? Math.max(-60, 20 * Math.log10(volume)) : -60;
+}
+
+function panText(value) {
+  if (Math.abs(value) < 0.005) {
+    return "centre";
+  }
+  return Math.round(Math.abs(value) * 100) + "% " + (value < 0 ? "left" : "right");
+}
+
 function StemsPlayer(root) {
   var self = this;
   this.root = root;
@@ -51,7 +67,12 @@ function StemsPlayer(root) {
       mute: row.querySelector("[data-stem-mute]"),
       solo: row.querySelector("[data-stem-solo]"),
       volume: row.querySelector("[data-stem-volume]"),
+      pan: row.querySelector("[data-stem-pan]"),
+      meter: row.querySelector("[data-stem-meter]"),
       pick: row.querySelector("[data-stem-mix]"),
+      gainNode: null,
+      panNode: null,
+      analyser: null,
       muted: false,
       soloed: false,
       resyncedAt: 0,
@@ -67,6 +88,7 @@ function StemsPlayer(root) {
   this.startToken = 0;
   this.syncTimer = 0;
   this.frame = 0;
+  this.context = null; // the Web Audio graph, made on the first play (browsers start audio on a gesture)
 
   if (!this.master || !this.toggleButton || !this.seek) {
     return;
@@ -156,9 +178,24 @@ StemsPlayer.prototype.bind = function () {
     if (stem.volume) {
       stem.volume.addEventListener("input", function () {
         var value = clamp(parseFloat(stem.volume.value) || 0, 0, 1);
-        stem.audio.volume = value;
         stem.volume.setAttribute("aria-valuetext", Math.round(value * 100) + "%");
         self.paintRange(stem.volume, value, 1);
+        self.applyAudibility();
+        self.updateMix();
+      });
+    }
+    if (stem.pan) {
+      stem.pan.addEventListener("input", function () {
+        var value = clamp(parseFloat(stem.pan.value) || 0, -1, 1);
+        stem.pan.setAttribute("aria-valuetext", panText(value));
+        if (stem.panNode) {
+          stem.panNode.pan.value = value;
+        }
+        self.updateMix();
+      });
+      stem.pan.addEventListener("dblclick", function () {
+        stem.pan.value = "0";
+        stem.pan.dispatchEvent(new Event("input"));
       });
     }
     if (stem.pick) {
@@ -204,6 +241,7 @@ StemsPlayer.prototype.play = function () {
     start = 0;
   }
   this.playing = true;
+  this.ensureGraph();
   this.errorEl.hidden = true;
   this.root.classList.add("is-playing");
   this.toggleButton.setAttribute("aria-label", "Pause stems");
@@ -349,7 +387,14 @@ StemsPlayer.prototype.applyAudibility = function () {
   this.root.classList.toggle("has-solo", anySolo);
   this.stems.forEach(function (stem) {
     var audible = !stem.muted && (!anySolo || stem.soloed);
-    stem.audio.muted = !audible;
+    var volume = stem.volume ? clamp(parseFloat(stem.volume.value) || 0, 0, 1) : 1;
+    if (stem.gainNode) {
+      stem.gainNode.gain.value = audible ? volume : 0;
+    } else {
+      stem.audio.muted = !audible;
+      stem.audio.volume = volume;
+    }
+    stem.row.setAttribute("data-gain", String(audible ? volume : 0)); // what is heard (the tests read it)
     stem.row.classList.toggle("is-muted", stem.muted);
     stem.row.classList.toggle("is-soloed", stem.soloed);
     stem.row.classList.toggle("is-silent", !audible);
@@ -374,7 +419,18 @@ StemsPlayer.prototype.updateMix = function () {
     var names = picked.map(function (stem) {
       return encodeURIComponent(stem.name);
     });
-    this.mixLink.setAttribute("href", base + "?stems=" + names.join(","));
+    var settings = "";
+    picked.forEach(function (stem) {
+      var volume = stem.volume ? clamp(parseFloat(stem.volume.value) || 0, 0, 1) : 1;
+      var pan = stem.pan ? clamp(parseFloat(stem.pan.value) || 0, -1, 1) : 0;
+      if (volume < 1) {
+        settings += "&gain." + encodeURIComponent(stem.name) + "=" + gainDb(volume).toFixed(1);
+      }
+      if (pan !== 0) {
+        settings += "&pan." + encodeURIComponent(stem.name) + "=" + pan.toFixed(2);
+      }
+    });
+    this.mixLink.setAttribute("href", base + "?stems=" + names.join(",") + settings);
     this.mixLink.removeAttribute("aria-disabled");
     this.mixLink.classList.remove("is-disabled");
   } else {
@@ -406,11 +462,61 @@ StemsPlayer.prototype.paintRange = function (input, value, max) {
   }
 };
 
+/* Route every stem through gain, pan and a meter; once, on the first play (a user gesture). */
+StemsPlayer.prototype.ensureGraph = function () {
+  var Context = window.AudioContext || window.webkitAudioContext;
+  if (this.context || !Context) {
+    if (this.context && this.context.state === "suspended") {
+      this.context.resume();
+    }
+    return;
+  }
+  var context = new Context();
+  this.context = context;
+  this.stems.forEach(function (stem) {
+    var source = context.createMediaElementSource(stem.audio);
+    stem.gainNode = context.createGain();
+    stem.panNode = context.createStereoPanner();
+    stem.panNode.pan.value = stem.pan ? clamp(parseFloat(stem.pan.value) || 0, -1, 1) : 0;
+    stem.analyser = context.createAnalyser();
+    stem.analyser.fftSize = 1024;
+    stem.levels = new Float32Array(stem.analyser.fftSize);
+    stem.audio.muted = false;
+    stem.audio.volume = 1;
+    source.connect(stem.gainNode);
+    stem.gainNode.connect(stem.panNode);
+    stem.panNode.connect(stem.analyser);
+    stem.analyser.connect(context.destination);
+  });
+  this.applyAudibility();
+};
+
+/* The meters: each stem's peak over the last analyser window, in dBFS mapped onto -60..0, held briefly. */
+StemsPlayer.prototype.drawMeters = function () {
+  this.stems.forEach(function (stem) {
+    if (!stem.meter || !stem.analyser) {
+      return;
+    }
+    stem.analyser.getFloatTimeDomainData(stem.levels);
+    var peak = 0;
+    for (var i = 0; i < stem.levels.length; i++) {
+      peak = Math.max(peak, Math.abs(stem.levels[i]));
+    }
+    var db = peak > 0 ? 20 * Math.log10(peak) : -Infinity;
+    var fill = this.playing ? clamp((db + 60) / 60, 0, 1) : 0;
+    stem.shown = Math.max(fill, (stem.shown || 0) - 0.02); // falls at ~1.2 units a second
+    stem.meter.style.setProperty("--level", (stem.shown * 100).toFixed(1) + "%");
+    stem.meter.setAttribute("data-level-db", isFinite(db) ? db.toFixed(1) : "-inf");
+    stem.meter.classList.toggle("is-hot", db > -1);
+  }, this);
+};
+
 StemsPlayer.prototype.loop = function () {
   var self = this;
   cancelAnimationFrame(this.frame);
   function tick() {
     self.render();
+    self.drawMeters();
     if (self.playing && self.root.isConnected) {
       self.frame = requestAnimationFrame(tick);
     }

@@ -16,8 +16,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AUDIO_STATE = """
 return Array.from(document.querySelectorAll("#stems [data-stem]")).map(function (row) {
   var audio = row.querySelector("audio");
+  var meter = row.querySelector("[data-stem-meter]");
   return {name: row.getAttribute("data-stem-name"), time: audio.currentTime, paused: audio.paused,
-          muted: audio.muted, volume: audio.volume};
+          muted: row.getAttribute("data-gain") === "0", gain: parseFloat(row.getAttribute("data-gain")),
+          level: meter ? meter.getAttribute("data-level-db") : null};
 });
 """
 
@@ -68,6 +70,15 @@ def test_stems_play_in_sync_mute_solo_and_download_a_mix(live_server, browser, d
     assert not any(s["paused"] for s in state), state
     times = [s["time"] for s in state]
     assert max(times) - min(times) <= 0.15, state
+    # Each stem's meter moves with what it plays (Web Audio analysers, one per stem; the drums are sparse hits,
+    # so a level is looked for over a while).
+    heard = set()
+
+    def levels(d):
+        heard.update(s["name"] for s in d.execute_script(AUDIO_STATE) if s["level"] not in (None, "-inf"))
+        return heard == {"vocals", "drums", "bass", "other"}
+
+    WebDriverWait(browser, 10, poll_frequency=0.02).until(levels)
 
     # Mute: that stem goes silent.
     drums = player.find_element(By.CSS_SELECTOR, "[data-stem-name='drums']")
@@ -97,6 +108,21 @@ def test_stems_play_in_sync_mute_solo_and_download_a_mix(live_server, browser, d
     player.find_element(By.CSS_SELECTOR, "[data-stem-name='other'] [data-stem-mix]").click()
     href = link.get_attribute("href")
     assert href.endswith(f"{mix_url}?stems=vocals,drums,bass"), href
+    # The mixer's pan and volume travel with the mix link, so the mix-down sounds like what is heard.
+    browser.execute_script(
+        "var pan = arguments[0].querySelector('[data-stem-pan]'); pan.value = '-0.5';"
+        "pan.dispatchEvent(new Event('input'));"
+        "var volume = arguments[0].querySelector('[data-stem-volume]'); volume.value = '0.5';"
+        "volume.dispatchEvent(new Event('input'));",
+        player.find_element(By.CSS_SELECTOR, "[data-stem-name='bass']"),
+    )
+    href = link.get_attribute("href")
+    assert href.endswith(f"{mix_url}?stems=vocals,drums,bass&gain.bass=-6.0&pan.bass=-0.50"), href
+    assert (
+        player.find_element(By.CSS_SELECTOR, "[data-stem-name='bass'] [data-stem-pan]").get_attribute("aria-valuetext")
+        == "50% left"
+    )
+    assert len(player.find_elements(By.CSS_SELECTOR, ".stem-wave path")) == 4
     result = browser.execute_async_script(FETCH_STATUS, href)
     assert result.get("status") == 200, result
     assert result["type"].startswith("audio/wav"), result

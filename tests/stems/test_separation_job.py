@@ -2,6 +2,7 @@
 
 import time
 
+import numpy as np
 import pytest
 import soundfile as sf
 from django.core.files.storage import default_storage
@@ -122,6 +123,22 @@ def test_two_stem_mode_and_the_server_rendered_mix(api_client, user, tmp_path, m
     info = sf.info(mix)
     assert (info.samplerate, info.frames) == (44100, sf.info(default_storage.path(track.original.name)).frames)
     assert client.get(f"/media/stem-sets/{stem_set.pk}/mix?stems=drums").status_code == 400
+
+    # The mixer's gain (dB) and pan travel with the link: vocals hard right at -6 dB, no_vocals as it is.
+    both = client.get(f"/media/stem-sets/{stem_set.pk}/mix?stems=vocals,no_vocals&pan.vocals=1&gain.vocals=-6")
+    assert both.status_code == 200
+    mix.write_bytes(b"".join(both.streaming_content))
+    mixed, _ = sf.read(mix, dtype="float32", always_2d=True)
+    stems = {s.name: sf.read(default_storage.path(s.file.name), dtype="float32", always_2d=True)[0]
+             for s in stem_set.stems.all()}  # fmt: skip
+    expected_left = stems["no_vocals"][:, 0]
+    expected_right = stems["no_vocals"][:, 1] + 10 ** (-6 / 20) * stems["vocals"][:, 1]
+    np.testing.assert_allclose(mixed[:, 0], expected_left, atol=2e-4)  # 24-bit rounding
+    np.testing.assert_allclose(mixed[:, 1], expected_right, atol=2e-4)
+    for bad, reason in (("pan.vocals=2", "The pan of vocals must be between -1 and 1"),
+                        ("gain.vocals=loud", "The gain of vocals must be a number")):  # fmt: skip
+        response = client.get(f"/media/stem-sets/{stem_set.pk}/mix?stems=vocals&{bad}")
+        assert response.status_code == 400 and reason in response.content.decode()
 
 
 def test_bad_options_get_a_400_with_the_reason(api_client, user, tmp_path, model_dir):
