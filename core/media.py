@@ -5,13 +5,17 @@ seek. On S3 the owner is redirected to a short-lived presigned URL instead. Anyo
 """
 
 import mimetypes
+import os
 import re
+import tempfile
 
+import soundfile
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from core.storage import is_local
+from audio import export_audio
+from core.storage import is_local, local_path
 
 CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -102,3 +106,50 @@ def serve_file(request, name: str, *, download_name: str | None = None, storage=
     if download_name:
         response["Content-Disposition"] = content_disposition_header(True, download_name)
     return response
+
+
+DRAG_FORMAT_DEFAULT = "wav24"
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def safe_filename(name: str, limit: int = 150) -> str:
+    """`name` as a file name every desktop accepts: no path separators, reserved or control characters, no
+    leading or trailing dots and spaces, at most `limit` characters."""
+    cleaned = _UNSAFE.sub(" ", name).strip(" .")
+    return " ".join(cleaned.split())[:limit].strip(" .") or "audio"
+
+
+def serve_converted(request, name: str, *, download_name: str, storage=default_storage, **tags):
+    """A stored audio file converted on the fly to the format the request asks for (?format=wav24|wav16|
+    wav32f|aiff|flac|mp3, ?rate=44100|48000; default the file's own rate when it is one of those), with `tags`
+    (bpm, key, note, title, artist, comment) in its metadata, as exports write them: what a drag into a DAW or
+    onto the desktop fetches. The temporary file is gone once the response is closed. `download_name` is
+    given without an extension (the format's is added). A bad format or rate: 400 with the reason."""
+    fmt = request.GET.get("format") or DRAG_FORMAT_DEFAULT
+    if not name or not storage.exists(name):
+        raise Http404("This file is no longer in storage.")
+    with local_path(name, suffix=os.path.splitext(name)[1]) as src:
+        rate = request.GET.get("rate") or _own_rate(src)
+        try:
+            fmt, rate = export_audio.clean_format(fmt, rate)
+        except ValueError as exc:
+            return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        spec = export_audio.FORMATS[fmt]
+        fd, out = tempfile.mkstemp(suffix=spec.extension, prefix="stemcrate-drag-")
+        os.close(fd)
+        try:
+            export_audio.export_audio(src, out, fmt=fmt, sample_rate=rate, **tags)
+            handle = open(out, "rb")  # noqa: SIM115 (FileResponse closes it)
+        finally:
+            os.unlink(out)  # the open handle keeps the data readable; nothing is left on disk
+    filename = f"{download_name}{spec.extension}"
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type_for(filename))
+
+
+def _own_rate(path) -> int:
+    """The file's sample rate when exports offer it, else 48000 (a DAW's usual project rate)."""
+    try:
+        rate = soundfile.info(str(path)).samplerate
+    except RuntimeError:
+        return 48000
+    return rate if rate in (44100, 48000) else 48000

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from audio.sample_edit import CURVES as FADE_CURVES
-from core.media import serve_file
+from core.media import safe_filename, serve_converted, serve_file
 from core.waveform import wave_path
 from samples import services as sample_services
 from samples.filters import GROUPS, SORT_LABELS, SOURCES, SampleFilters
@@ -354,6 +354,13 @@ def sample_similar(request, sample_id):
 @require_GET
 def sample_audio(request, sample_id):
     sample = _get_sample_for_user(request, sample_id)
+    if request.GET.get("format"):  # a drag into a DAW, in the format the person chose (core.media.serve_converted)
+        track = sample.track
+        return serve_converted(
+            request, sample.file.name, download_name=safe_filename(sample.display_name), bpm=track.bpm,
+            key=track.key_label or None, note=sample.note or None, title=sample.display_name,
+            artist=track.artist or None, comment=f"From {track.display_title} ({sample.source_label})",
+        )  # fmt: skip
     download = request.GET.get("download") == "1"
     return serve_file(request, sample.file.name, download_name=f"{sample.display_name}.wav" if download else None)
 

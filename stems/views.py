@@ -9,7 +9,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from audio.separation_options import MODELS
 from core.ids import parse_uuid
-from core.media import serve_file
+from core.media import safe_filename, serve_converted, serve_file
 from core.model_choices import _choices
 from jobs.models import Job
 from stems import services
@@ -141,8 +141,13 @@ def stem_audio(request, stem_id):
 @require_GET
 def stem_file(request, stem_id):
     stem = _get_stem_for_user(request, stem_id)
+    name = f"{stem.track.display_title} - {stem.display_name}"
+    if request.GET.get("format"):  # a drag into a DAW, in the format the person chose
+        track = stem.track
+        return serve_converted(request, stem.file.name, download_name=safe_filename(name), bpm=track.bpm,
+                               key=track.key_label or None, title=name, artist=track.artist or None)  # fmt: skip
     ext = stem.file.name.rsplit(".", 1)[-1]
-    return serve_file(request, stem.file.name, download_name=f"{stem.track.display_title} - {stem.display_name}.{ext}")
+    return serve_file(request, stem.file.name, download_name=f"{name}.{ext}")
 
 
 MIX_GAIN_DB = (-60.0, 12.0)

@@ -1,0 +1,103 @@
+"""Drag out: a sample, a stem, a MIDI clip and lyrics carry their real file (Chrome's DownloadURL), in the
+format the person chose, from URLs that serve it to its owner only."""
+
+import io
+
+import pytest
+import soundfile as sf
+from django.urls import reverse
+
+from jobs.services import perform as perform_job
+from samples.models import Sample
+from samples.services import do_request_slice
+from tests.browser.conftest import csp_violations, make_track_with_fake_stems, sign_in
+
+PASSWORD = "correct-horse-battery-9"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DRAG = """
+var el = document.querySelector(arguments[0]);
+var data = new DataTransfer();
+el.dispatchEvent(new DragEvent("dragstart", {bubbles: true, cancelable: true, dataTransfer: data}));
+return {downloadUrl: data.getData("DownloadURL"), uri: data.getData("text/uri-list"),
+        draggable: el.getAttribute("draggable")};
+"""
+
+FETCH = """
+var done = arguments[arguments.length - 1];
+fetch(arguments[0], {credentials: "same-origin"})
+  .then(function (response) {
+    return response.arrayBuffer().then(function (body) {
+      done({status: response.status, type: response.headers.get("content-type"),
+            disposition: response.headers.get("content-disposition"),
+            body: Array.from(new Uint8Array(body.slice(0, 12)))});
+    });
+  })
+  .catch(function (error) { done({error: String(error)}); });
+"""
+
+
+def test_samples_and_stems_drag_out_as_real_files_in_the_chosen_format(
+    live_server, browser, django_user_model, tmp_path, client
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
+    other = django_user_model.objects.create_user("other", "other@example.com", PASSWORD)
+    track, stem_set = make_track_with_fake_stems(user, tmp_path / "parts", seconds=4.0)
+    drums = stem_set.stems.get(name="drums")
+    perform_job("slice", str(do_request_slice(track, stem=drums).pk))
+    sample = Sample.objects.filter(stem=drums).order_by("index").first()
+
+    sign_in(browser, live_server, "producer", PASSWORD)
+    browser.get(live_server.url + reverse("samples:samples"))
+    wait = WebDriverWait(browser, 15)
+    card = f"#sample-{sample.pk}"
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, card).get_attribute("draggable") == "true")
+
+    # Default: WAV 24-bit, named as the page names the sample.
+    drag = browser.execute_script(DRAG, card)
+    kind, name, url = drag["downloadUrl"].split(":", 2)
+    assert (kind, name) == ("audio/wav", f"{sample.display_name}.wav") and drag["uri"] == url
+    assert url.startswith(live_server.url + f"/media/samples/{sample.pk}/audio?format=wav24")
+    got = browser.execute_async_script(FETCH, url)
+    assert got["status"] == 200 and got["type"] == "audio/wav" and bytes(got["body"][:4]) == b"RIFF", got
+
+    # Choose AIFF once: every drag from now on (and on other pages: it is remembered) is an AIFF file.
+    Select(browser.find_element(By.CSS_SELECTOR, "select[data-drag-format]")).select_by_value("aiff")
+    kind, name, url = browser.execute_script(DRAG, card)["downloadUrl"].split(":", 2)
+    assert (kind, name) == ("audio/aiff", f"{sample.display_name}.aif") and "format=aiff" in url
+    got = browser.execute_async_script(FETCH, url)
+    assert got["status"] == 200 and bytes(got["body"][:4]) == b"FORM" and bytes(got["body"][8:12]) == b"AIFF", got
+    assert f"{sample.display_name}.aif" in got["disposition"]
+
+    # A stem from the track page; the format choice came along.
+    browser.get(live_server.url + reverse("tracks:track", args=[track.pk]))
+    row = "#stems [data-stem-name='bass']"
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, row).get_attribute("draggable") == "true")
+    assert (
+        Select(
+            browser.find_element(By.CSS_SELECTOR, "#stems select[data-drag-format]")
+        ).first_selected_option.get_attribute("value")
+        == "aiff"
+    )
+    kind, name, stem_url = browser.execute_script(DRAG, row)["downloadUrl"].split(":", 2)
+    assert (kind, name) == ("audio/aiff", f"{track.display_title} - Bass.aif"), name
+    got = browser.execute_async_script(FETCH, stem_url)
+    assert got["status"] == 200 and bytes(got["body"][:4]) == b"FORM", got
+    refused = csp_violations([entry["message"] for entry in browser.get_log("browser")])
+    assert not refused, refused
+
+    # The file is the owner's only: the same URLs are a 404 for anyone else.
+    path = url.removeprefix(live_server.url)
+    client.force_login(user)
+    response = client.get(path)
+    data, rate = sf.read(io.BytesIO(b"".join(response.streaming_content)))
+    assert response.status_code == 200 and rate == sample.sample_rate and len(data) > 0
+    client.force_login(other)
+    assert client.get(path).status_code == 404
+    assert client.get(stem_url.removeprefix(live_server.url)).status_code == 404
+    client.force_login(user)
+    assert client.get(f"/media/samples/{sample.pk}/audio?format=ogg").status_code == 400
