@@ -17,19 +17,26 @@ Sound:
 
 Metadata, per format (what DAWs, sample browsers and DJ software read; which program reads which field is
 general knowledge of those programs, not something the tests here can check):
-- WAV: a LIST/INFO chunk (INAM title, IART artist, IPRD album, ICMT comment); an `acid` chunk with the tempo,
-  the number of beats, the meter and the root note (the "ACIDized loop" convention: ACID, FL Studio, Cubase
-  and other loop-aware programs, and libsndfile, read it; it is what lets a loop follow the project tempo when
-  dragged in); and an ID3v2.3 tag in an `id3 ` chunk (TIT2, TPE1, TALB, COMM, TBPM, TKEY: what rekordbox,
-  Serato, Traktor, Mixed In Key, foobar2000, TagLib and mutagen read from WAV; ffmpeg prefers the INFO tags).
+- WAV: a LIST/INFO chunk (INAM title, IART artist, IPRD album, ICMT comment, IKEY keywords); an `acid` chunk
+  with the tempo, the number of beats, the meter and the root note (the "ACIDized loop" convention: ACID,
+  FL Studio, Cubase and other loop-aware programs, and libsndfile, read it; it is what lets a loop follow the
+  project tempo when dragged in); and an ID3v2.3 tag in an `id3 ` chunk (TIT2, TPE1, TALB, COMM, TBPM, TKEY,
+  TXXX: what rekordbox, Serato, Traktor, Mixed In Key, foobar2000, TagLib and mutagen read from WAV; ffmpeg
+  prefers the INFO tags).
   The 'fmt ' chunk is the plain PCM/float form for mono and stereo (ffmpeg writes WAVE_FORMAT_EXTENSIBLE
   above 16 bits, which some samplers refuse).
 - AIFF: NAME/AUTH/ANNO chunks and the same ID3v2.3 tag in an `ID3 ` chunk (how iTunes/Music, Logic's file
   browser and the DJ tools read AIFF tags). Apple Loops' `basc` chunk is not written.
 - FLAC: Vorbis comments TITLE, ARTIST, ALBUM, DESCRIPTION and COMMENT, BPM, and the key as both INITIALKEY
   (Traktor, Mixed In Key, rekordbox) and KEY (MusicBrainz Picard, foobar2000).
-- MP3: an ID3v2.3 tag (TIT2, TPE1, TALB, COMM, TBPM, TKEY) before the audio, and the LAME/Xing header that
+- MP3: an ID3v2.3 tag (TIT2, TPE1, TALB, COMM, TBPM, TKEY, TXXX) before the audio, and the LAME/Xing header that
   gives players the exact length (gapless: the encoder delay is trimmed on decoding).
+- Keywords (a sample's tags) and named fields (`fields={"CATEGORY": "Kick", "FAVOURITE": "true"}`), which no
+  format has a standard frame for, go where taggers keep their own: the keywords in WAV's IKEY, joined with
+  "; " as the RIFF INFO specification (and Windows' "Tags" property) separates them, in an ID3 TXXX frame
+  "KEYWORDS" joined the same way, and in FLAC as one KEYWORDS comment per keyword (Vorbis comments repeat a
+  field for several values); each named field as an ID3 TXXX frame of that description and a FLAC comment of
+  that name. mutagen, foobar2000, Mp3tag, Kid3 and Picard show and search them.
 - The ID3 TBPM frame is an integer (as the ID3 standard requires); Vorbis BPM keeps one decimal ("124.5")
   and the ACID tempo is the exact float. Keys are written in the short notation of the ID3 TKEY standard
   ("Am", "F#", "Bbm"); where no comment is given, the comment says "124 BPM, A minor".
@@ -78,6 +85,7 @@ __all__ = [
     "read_acid",
     "read_id3",
     "read_metadata",
+    "read_riff_info",
 ]
 
 
@@ -106,6 +114,10 @@ RATES = (44100, 48000)
 
 SOXR_PRECISION = 28  # bits; SoX's "very high quality"
 MAX_TAG_LENGTH = 1000
+# Vorbis comment names this module writes from its own arguments; `fields` may not set them too.
+_RESERVED_FIELDS = frozenset(
+    {"TITLE", "ARTIST", "ALBUM", "DESCRIPTION", "COMMENT", "BPM", "INITIALKEY", "KEY", "KEYWORDS"}
+)
 
 
 @dataclass(frozen=True)
@@ -216,6 +228,35 @@ def _tag_text(value) -> str:
     return text.strip()[:MAX_TAG_LENGTH]
 
 
+_FIELD_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+
+
+def _clean_fields(fields: Mapping[str, object] | None) -> dict[str, str]:
+    """Named fields as {NAME: text}: names are upper-case ASCII (a Vorbis comment name must not hold "=" or
+    non-ASCII, and ID3 TXXX descriptions are read case-sensitively), empty values left out."""
+    cleaned = {}
+    for name, value in (fields or {}).items():
+        if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a field name such as 'CATEGORY' (A-Z, 0-9, _).")
+        if name in _RESERVED_FIELDS:
+            raise ValueError(f"{name} is written from its own argument; pass it there.")
+        if text := _tag_text(value).replace("\n", " "):
+            cleaned[name] = text
+    return cleaned
+
+
+def _clean_keywords(keywords) -> list[str]:
+    if isinstance(keywords, str):
+        keywords = [keywords]
+    seen, result = set(), []
+    for keyword in keywords or ():
+        text = " ".join(_tag_text(keyword).split())
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            result.append(text)
+    return result
+
+
 def _bpm_text(bpm: float) -> str:
     tenths = round(bpm * 10)
     return str(tenths // 10) if tenths % 10 == 0 else f"{tenths / 10:.1f}"
@@ -265,8 +306,9 @@ def _run_ffmpeg(cmd: list[str], duration: float) -> None:
 
 
 def _id3_frames(tags: Mapping[str, str]) -> list:
-    """mutagen frames for {frame id: text}, with COMM for "COMM"; empty values are left out."""
-    from mutagen.id3 import COMM, Encoding, Frames
+    """mutagen frames for {frame id: text}, with COMM for "COMM" and a TXXX frame described NAME for
+    "TXXX:NAME"; empty values are left out."""
+    from mutagen.id3 import COMM, TXXX, Encoding, Frames
 
     frames = []
     for frame_id, value in tags.items():
@@ -280,6 +322,8 @@ def _id3_frames(tags: Mapping[str, str]) -> list:
             encoding = Encoding.UTF16
         if frame_id == "COMM":
             frames.append(COMM(encoding=encoding, lang="eng", desc="", text=[value]))
+        elif frame_id.startswith("TXXX:"):
+            frames.append(TXXX(encoding=encoding, desc=frame_id[5:], text=[value]))
         else:
             frames.append(Frames[frame_id](encoding=encoding, text=[value]))
     return frames
@@ -382,8 +426,8 @@ _RIFF_LIMIT = 0xFFFFFFFF  # the largest RIFF size field
 def _id3_room(tags: Mapping[str, str]) -> int:
     """At least the size of the `id3 ` chunk mutagen will write for these tags (UTF-16 takes up to 4 bytes a
     character, plus frame headers, BOMs and terminators), or 0 when there are none."""
-    values = [v for v in tags.values() if v]
-    return 8 + 1 + 10 + sum(10 + 16 + 4 * len(v) for v in values) if values else 0
+    items = [(k, v) for k, v in tags.items() if v]
+    return 8 + 1 + 10 + sum(10 + 16 + 4 * (len(k) + len(v)) for k, v in items) if items else 0
 
 
 def _rewrite_wav(src: str, dst: str, *, before_audio: list[bytes], room: int = 0) -> bool:
@@ -458,8 +502,33 @@ def read_acid(path: str | os.PathLike) -> dict | None:
     return None
 
 
+def read_riff_info(path: str | os.PathLike) -> dict[str, str]:
+    """The LIST/INFO tags of a WAV file ({"INAM": "Kick 41", "IKEY": "dusty; punchy", ...}), {} when none."""
+    tags: dict[str, str] = {}
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return tags
+        end = os.fstat(fh.fileno()).st_size
+        for chunk_id, offset, size in _iter_chunks(fh, end):
+            if chunk_id != b"LIST" or size < 4:
+                continue
+            fh.seek(offset)
+            body = fh.read(size)
+            if body[:4] != b"INFO":
+                continue
+            position = 4
+            while position + 8 <= len(body):
+                tag_id, length = struct.unpack_from("<4sI", body, position)
+                value = body[position + 8 : position + 8 + length].split(b"\x00", 1)[0]
+                tags.setdefault(tag_id.decode("latin-1"), value.decode("utf-8", "replace"))
+                position += 8 + length + (length & 1)
+    return tags
+
+
 def read_id3(path: str | os.PathLike) -> dict[str, str]:
-    """The ID3 text frames of a WAV, AIFF or MP3 file ({"TBPM": "124", "COMM": "...", ...}), read with mutagen.
+    """The ID3 text frames of a WAV, AIFF or MP3 file ({"TBPM": "124", "COMM": "...", "TXXX:CATEGORY": "Kick"}),
+    read with mutagen.
 
     ffmpeg is not enough here: it ignores a WAV's ID3 chunk when the file also has INFO tags.
     """
@@ -477,14 +546,15 @@ def read_id3(path: str | os.PathLike) -> dict[str, str]:
     for frame in tags.values():
         text = getattr(frame, "text", None)
         if text:
-            frames.setdefault(frame.FrameID, str(text[0]))
+            name = f"TXXX:{frame.desc}" if frame.FrameID == "TXXX" else frame.FrameID
+            frames.setdefault(name, str(text[0]))
     return frames
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
     """What a file says about itself, for tests and checks: the stream facts and tags as `audio_io.probe` reads
     them (so as an upload of the file would be read: "bpm", "key", "title"...), its ID3 frames (WAV, AIFF, MP3)
-    and, for WAV, the ACID chunk."""
+    and, for WAV, its INFO tags and the ACID chunk."""
     info = probe(path)
     return {
         "format": info.format,
@@ -496,22 +566,24 @@ def read_metadata(path: str | os.PathLike) -> dict:
         "duration": info.duration,
         "tags": dict(info.tags),
         "id3": read_id3(path) if info.format in ("wav", "aiff", "mp3") else {},
+        "info": read_riff_info(path) if info.format == "wav" else {},
         "acid": read_acid(path) if info.format == "wav" else None,
     }
 
 
-def _tag_flac(path: str, tags: list[tuple[str, str]]) -> None:
-    """Set Vorbis comments (in the padding ffmpeg leaves, so the file is not rewritten)."""
+def _tag_flac(path: str, tags: list[tuple[str, str | list[str]]]) -> None:
+    """Set Vorbis comments (in the padding ffmpeg leaves, so the file is not rewritten); a list value is written
+    as one comment per item."""
     import mutagen.flac
 
-    values = [(k, v) for k, v in tags if v]
+    values = [(k, v if isinstance(v, list) else [v]) for k, v in tags if v]
     if not values:
         return
     audio = mutagen.flac.FLAC(path)
     if audio.tags is None:
         audio.add_tags()
     for tag, value in values:
-        audio.tags[tag] = [value]
+        audio.tags[tag] = value
     audio.save()
 
 
@@ -555,11 +627,14 @@ def export_audio(
     comment: str | None = None,
     note: str | None = None,
     meter: tuple[int, int] = (4, 4),
+    keywords=(),
+    fields: Mapping[str, object] | None = None,
 ) -> ExportResult:
     """Convert `src_path` (any accepted audio) to `dst_path` in `fmt` (a FORMATS key) at `sample_rate` (RATES).
 
     bpm and key ("A minor") are written into the file's metadata as the module doc lists per format; `note`
-    ("A2") marks a pitched one-shot (its ACID root note); `meter` is the ACID meter. `dst_path` is replaced only
+    ("A2") marks a pitched one-shot (its ACID root note); `meter` is the ACID meter; `keywords` (a list of tags)
+    and `fields` ({"CATEGORY": "Kick"}, names A-Z, 0-9 and _) go where the module doc says. `dst_path` is replaced only
     once the new file is complete. Raises ValueError for options out of range and AudioError when the source
     cannot be read or converted.
     """
@@ -576,6 +651,9 @@ def export_audio(
     channels = min(info.channels, 2) if spec.container == "mp3" else info.channels
 
     title_text, artist_text, album_text = _tag_text(title), _tag_text(artist), _tag_text(album)
+    keyword_list = _clean_keywords(keywords)
+    keywords_text = _tag_text("; ".join(keyword_list))
+    named = _clean_fields(fields)
     facts = ", ".join(
         part
         for part in (
@@ -592,6 +670,8 @@ def export_audio(
         "COMM": comment_text,
         "TBPM": str(round(tempo)) if tempo else "",
         "TKEY": key_short,
+        "TXXX:KEYWORDS": keywords_text,
+        **{f"TXXX:{name}": value for name, value in named.items()},
     }
 
     dst_path = Path(dst_path)
@@ -600,7 +680,9 @@ def export_audio(
     written: dict[str, str] = {}
     if spec.container == "wav":
         metadata = [("title", title_text), ("artist", artist_text), ("album", album_text), ("comment", comment_text)]
+        metadata.append(("IKEY", keywords_text))  # ffmpeg writes any INFO id it knows under its own name
         written.update({"INAM": title_text, "IART": artist_text, "IPRD": album_text, "ICMT": comment_text})
+        written["IKEY"] = keywords_text
         written.update(id3_tags)
     elif spec.container == "aiff":
         # ffmpeg's AIFF muxer names the AUTH chunk's field "author".
@@ -618,8 +700,10 @@ def export_audio(
             ("BPM", _bpm_text(tempo) if tempo else ""),
             ("INITIALKEY", key_short),
             ("KEY", key_short),
+            ("KEYWORDS", keyword_list),
+            *named.items(),
         ]
-        written.update(dict(flac_tags))
+        written.update({k: "; ".join(v) if isinstance(v, list) else v for k, v in flac_tags})
     else:
         written.update(id3_tags)
 
@@ -670,7 +754,7 @@ def export_audio(
                     written["acid.root_note"] = "" if root is None else str(root)
             else:
                 shutil.copyfile(converted, final)
-                written = {k: v for k, v in written.items() if k in ("INAM", "IART", "IPRD", "ICMT")}
+                written = {k: v for k, v in written.items() if k in ("INAM", "IART", "IPRD", "ICMT", "IKEY")}
         elif spec.container in ("aiff", "mp3"):
             _write_id3(converted, spec.container, id3_tags)
             os.replace(converted, final)

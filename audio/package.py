@@ -21,7 +21,8 @@ DEFLATE typically shrinks music in WAV/AIFF by well under 10 % while running at 
 several times slower than copying, and an export of a whole library should be limited by the disk, not the CPU);
 text, MIDI and project files are DEFLATED (they shrink several times over and are small).
 
-The manifest lists every file with where it came from and its musical facts, with a fixed column order
+The manifest lists every file with where it came from, its musical facts and, for samples, what the user made of
+them (name, category and whether they corrected it, tags, favourite), with a fixed column order
 (`MANIFEST_COLUMNS`). The JSON form is exact and machine-readable; the CSV form is for spreadsheets.
 """
 
@@ -51,6 +52,7 @@ __all__ = [
     "manifest_json",
     "manifest_rows",
     "safe_component",
+    "sample_file_name",
     "sample_name",
     "stem_name",
     "track_folder",
@@ -169,6 +171,15 @@ def sample_name(category_label: str | None, number: int, note: str | None = None
     if note_part:
         name = f"{name} - {note_part}"
     return safe_component(name, "Sample", max_length=MAX_NAME_CHARS)
+
+
+def sample_file_name(display_name: str | None) -> str:
+    """A sample's file name (without extension) from the name the pages show it by ("Kick 41", "Bass 02 · A2"),
+    unchanged but for what a file system cannot hold: "Brass/wind 03" becomes "Brass & wind 03", as its
+    category folder does; `safe_component` handles the rest. Never a new number: the name the user knows it by.
+    """
+    text = _clean(str(display_name or "").replace("/", " & "))
+    return safe_component(text, "Sample", max_length=MAX_NAME_CHARS)
 
 
 def stem_name(stem_label: str | None, bpm: float | None = None, key_label: str | None = None) -> str:
@@ -436,6 +447,7 @@ class ZipBuilder:
 MANIFEST_COLUMNS = (
     "path",
     "kind",
+    "name",
     "source",
     "stem",
     "start",
@@ -443,28 +455,37 @@ MANIFEST_COLUMNS = (
     "bpm",
     "key",
     "category",
+    "predicted_category",
+    "category_corrected",
+    "confidence",
     "note",
+    "tags",
+    "favourite",
     "format",
     "sample_rate",
     "bit_depth",
     "duration",
 )
 MANIFEST_KINDS = ("original", "stem", "sample", "midi", "lyrics", "project", "manifest")
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2 added name, predicted_category, category_corrected, confidence, tags, favourite
 
 
 @dataclass(frozen=True)
 class ManifestEntry:
     """One file of an export.
 
-    path: the archive path; kind: one of MANIFEST_KINDS; source: the title of the track it comes from
-    ("Artist - Title"); stem: the stem it was cut from or is ("Bass"), "" for the original mix; start/end:
-    seconds in the source (samples); bpm, key ("A minor"), category ("Kick"), note ("A2") where known;
-    format (e.g. "wav24", "mp3", "mid", "lrc"), sample_rate (Hz), bit_depth, duration (seconds) of the file.
+    path: the archive path; kind: one of MANIFEST_KINDS; name: what the pages call it ("Kick 41", "Bass 02 · A2",
+    a stem's or the track's name); source: the title of the track it comes from ("Artist - Title"); stem: the
+    stem it was cut from or is ("Bass"), "" for the original mix; start/end: seconds in the source (samples);
+    bpm, key ("A minor"), note ("A2") where known; for samples, what the user made of them: category ("Kick",
+    as shown), predicted_category (the classifier's), category_corrected (they differ: the user corrected it),
+    confidence (the classifier's probability for its prediction, 0..1), tags, favourite; format (e.g. "wav24",
+    "mp3", "mid", "lrc"), sample_rate (Hz), bit_depth, duration (seconds) of the file.
     """
 
     path: str
     kind: str
+    name: str = ""
     source: str = ""
     stem: str = ""
     start: float | None = None
@@ -472,7 +493,12 @@ class ManifestEntry:
     bpm: float | None = None
     key: str = ""
     category: str = ""
+    predicted_category: str = ""
+    category_corrected: bool | None = None
+    confidence: float | None = None
     note: str = ""
+    tags: tuple[str, ...] = ()
+    favourite: bool | None = None
     format: str = ""
     sample_rate: int | None = None
     bit_depth: int | None = None
@@ -503,6 +529,21 @@ def _text(value) -> str:
     return "" if value is None else " ".join(str(value).split())
 
 
+def _flag(value) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+def _tags(value) -> list[str]:
+    if value is None or value == "":
+        return []
+    items = value.split(",") if isinstance(value, str) else value
+    return [text for text in (_text(item) for item in items) if text]
+
+
 def manifest_rows(entries: Iterable[ManifestEntry | Mapping]) -> list[dict]:
     """The entries as dicts with exactly MANIFEST_COLUMNS, values normalised (times to the millisecond).
 
@@ -521,6 +562,7 @@ def manifest_rows(entries: Iterable[ManifestEntry | Mapping]) -> list[dict]:
             {
                 "path": validate_arcname(data.get("path")),
                 "kind": kind,
+                "name": _text(data.get("name")),
                 "source": _text(data.get("source")),
                 "stem": _text(data.get("stem")),
                 "start": _number(data.get("start"), 3),
@@ -528,7 +570,12 @@ def manifest_rows(entries: Iterable[ManifestEntry | Mapping]) -> list[dict]:
                 "bpm": _number(data.get("bpm"), 2),
                 "key": _text(data.get("key")),
                 "category": _text(data.get("category")),
+                "predicted_category": _text(data.get("predicted_category")),
+                "category_corrected": _flag(data.get("category_corrected")),
+                "confidence": _number(data.get("confidence"), 3),
                 "note": _text(data.get("note")),
+                "tags": _tags(data.get("tags")),
+                "favourite": _flag(data.get("favourite")),
                 "format": _text(data.get("format")),
                 "sample_rate": _integer(data.get("sample_rate")),
                 "bit_depth": _integer(data.get("bit_depth")),
@@ -539,7 +586,7 @@ def manifest_rows(entries: Iterable[ManifestEntry | Mapping]) -> list[dict]:
 
 
 def manifest_json(entries: Iterable[ManifestEntry | Mapping], *, meta: Mapping | None = None) -> str:
-    """{"manifest_version": 1, **meta, "columns": [...], "files": [row, ...]} as indented UTF-8 JSON text.
+    """{"manifest_version": 2, **meta, "columns": [...], "files": [row, ...]} as indented UTF-8 JSON text.
 
     `meta` adds export-wide facts (what was exported, when, the formats chosen).
     """
@@ -553,15 +600,20 @@ def manifest_json(entries: Iterable[ManifestEntry | Mapping], *, meta: Mapping |
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_NUMERIC_COLUMNS = ("start", "end", "bpm", "confidence", "sample_rate", "bit_depth", "duration")
+
+
 def _csv_cell(column: str, value) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):  # tags, as they are typed into the tag field (a tag never holds a comma)
+        value = ", ".join(value)
     if isinstance(value, float):
         return repr(value)
     text = str(value)
-    if column not in ("start", "end", "bpm", "sample_rate", "bit_depth", "duration") and text.startswith(
-        _FORMULA_START
-    ):
+    if column not in _NUMERIC_COLUMNS and text.startswith(_FORMULA_START):
         text = "'" + text
     return text
 
@@ -569,7 +621,9 @@ def _csv_cell(column: str, value) -> str:
 def manifest_csv(entries: Iterable[ManifestEntry | Mapping]) -> str:
     """The manifest as CSV text (RFC 4180: CRLF, quoted where needed) with a header row of MANIFEST_COLUMNS.
 
-    Text cells a spreadsheet would run as a formula get a leading apostrophe (the JSON keeps exact values).
+    Text cells a spreadsheet would run as a formula get a leading apostrophe (the JSON keeps exact values). Tags
+    are joined with ", " (as they are typed into the tag field; a tag never holds a comma); flags are "true" or
+    "false", and both are empty for files that are not samples.
     Store it encoded as "utf-8-sig": Excel needs the byte order mark to read non-ASCII names as UTF-8.
     """
     out = io.StringIO()

@@ -4,15 +4,18 @@ Layout, per track, under "Artist - Title/":
 
     Artist - Title - 124 BPM - A minor.wav      the original, in the export format
     Stems/Bass - 124 BPM - A minor.wav          the newest separation's stems
-    Samples/Kick/Kick 03.wav                    samples by category, numbered in source order; pitched ones
-    Samples/Bass/Bass 02 - A2.wav               carry their note
+    Samples/Kick/Kick 41.wav                    samples by category, named as the pages show them (the category
+    Samples/Bass/Bass 02 · A2.wav               and the number in their source, a pitched one's note); the same
+    Samples/Kick/Kick 01 (Full mix).wav         name from two sources gets its source
     MIDI/Bass - 124 BPM - A minor.mid
     Lyrics/Artist - Title.lrc (.srt .vtt .txt .json)
     Artist - Title.rpp                          a REAPER project: original, stems and MIDI at 0, at the tempo
 
-and at the root manifest.json and manifest.csv listing every file with its source, times, BPM, key and
-category. Audio is converted one file at a time into a temporary folder and streamed into the archive, so
-memory stays flat whatever the size of the export (the archive itself goes to a file, never to memory).
+and at the root manifest.json and manifest.csv listing every file with its name, source, times, BPM and key
+and, for samples, what the user made of them: category, predicted category and whether it was corrected,
+confidence, note, tags, favourite. Sample files carry the same facts in their tags (see `_sample_tags`).
+Audio is converted one file at a time into a temporary folder and streamed into the archive, so memory stays
+flat whatever the size of the export (the archive itself goes to a file, never to memory).
 """
 
 import os
@@ -67,7 +70,8 @@ def _plans(owner, tracks, samples) -> list[_Plan]:
     if samples is None:
         samples = Sample.objects.for_user(owner).filter(track__in=list(plans)).defer("embedding")
     extra = defaultdict(list)
-    for sample in samples.select_related("track").order_by("track_id", "source", "index"):
+    samples = samples.select_related("track").prefetch_related("tags")
+    for sample in samples.order_by("track_id", "source", "index"):
         if sample.track_id in plans:
             plans[sample.track_id].samples.append(sample)
         else:
@@ -94,6 +98,53 @@ class _Names:
             candidate += extension
         used.add(candidate.casefold())
         return candidate
+
+    def taken(self, folder: str, name: str) -> bool:
+        return name.casefold() in self.used[folder.casefold()]
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _sample_facts(sample) -> dict:
+    """What the user made of a sample, as its manifest row has it (ManifestEntry's fields)."""
+    return {
+        "predicted_category": SampleCategory(sample.predicted_category).label,
+        "category_corrected": sample.category != sample.predicted_category,
+        "confidence": sample.confidence,
+        "tags": tuple(tag.name for tag in sample.tags.all()),  # prefetched, in the pages' order
+        "favourite": sample.favourite,
+    }
+
+
+def _sample_tags(sample, facts: dict, *, source: str) -> dict:
+    """What a sample's file says about it beyond title, artist, album, BPM and key (export_audio's `comment`,
+    `keywords` and `fields`): the facts of its manifest row, and a comment that says them in words."""
+    label, predicted, tags = sample.category_label, facts["predicted_category"], list(facts["tags"])
+    category = f"{label} (corrected; predicted {predicted})" if facts["category_corrected"] else label
+    words = [
+        f"{sample.source_label} of {source} at {sample.start:.3f} s",
+        f"{category}, confidence {sample.confidence:.2f}",
+        f"note {sample.note}" if sample.note else "",
+        "favourite" if sample.favourite else "",
+        f"tags: {', '.join(tags)}" if tags else "",
+    ]
+    return {
+        "comment": " · ".join(w for w in words if w),
+        "keywords": tags,
+        "fields": {
+            "CATEGORY": label,
+            "PREDICTED_CATEGORY": predicted,
+            "CATEGORY_CORRECTED": _flag(facts["category_corrected"]),
+            "CONFIDENCE": f"{sample.confidence:.3f}",
+            "NOTE": sample.note,
+            "FAVOURITE": _flag(sample.favourite),
+            "SOURCE_TRACK": source,
+            "SOURCE_STEM": sample.source_label,
+            "SOURCE_START": f"{sample.start:.3f}",
+        },
+    }
 
 
 def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progress=None) -> dict:
@@ -154,9 +205,14 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
             note="",
             title=None,
             artist=None,
+            album=None,
+            name="",
+            file_tags=None,
+            sample_facts=None,
         ):
             parent, _, base = arcname_stem.rpartition("/")
             arcname = f"{parent}/{unique.claim(parent, base, spec.extension)}"
+            file_tags = file_tags or {}
             out = Path(tmp) / f"audio{spec.extension}"
             with local_path(stored_name, suffix=Path(stored_name).suffix) as src:
                 result = export_audio.export_audio(
@@ -168,7 +224,11 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
                     key=key or None,
                     title=title,
                     artist=artist,
+                    album=album,
                     note=note or None,
+                    comment=file_tags.get("comment"),
+                    keywords=file_tags.get("keywords", ()),
+                    fields=file_tags.get("fields"),
                 )
             archive.add_file(arcname, out)
             os.unlink(out)
@@ -176,6 +236,7 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
                 package.ManifestEntry(
                     path=arcname,
                     kind=kind,
+                    name=name,
                     source=source,
                     stem=stem,
                     start=start,
@@ -184,6 +245,7 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
                     key=key,
                     category=category,
                     note=note,
+                    **(sample_facts or {}),
                     format=fmt,
                     sample_rate=result.sample_rate,
                     bit_depth=result.bit_depth,
@@ -204,6 +266,7 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
                     f"{folder}/{name}",
                     track.original.name,
                     kind="original",
+                    name=track.display_title,
                     source=source,
                     bpm=bpm,
                     key=key,
@@ -223,6 +286,7 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
                         f"{folder}/Stems/{name}",
                         stem.file.name,
                         kind="stem",
+                        name=stem.display_name,
                         source=source,
                         stem=stem.display_name,
                         bpm=bpm,
@@ -237,16 +301,20 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
                     )
                     step(f"{folder}: {stem.display_name} stem")
             if "samples" in include:
-                numbers = defaultdict(int)
                 for sample in plan.samples:
-                    label = SampleCategory(sample.category).label
-                    numbers[label] += 1
-                    category_folder = package.safe_component(label.replace("/", " & "), "Other")
-                    name = package.sample_name(label, numbers[label], sample.note or None)
+                    # The name the pages show, never a new number; the same name from two sources (Drums' and the
+                    # full mix's "Kick 01") is told apart by its source, and only then by " (2)".
+                    label = sample.category_label
+                    parent = f"{folder}/Samples/{package.safe_component(label.replace('/', ' & '), 'Other')}"
+                    name = package.sample_file_name(sample.display_name)
+                    if unique.taken(parent, name + spec.extension):
+                        name = package.sample_file_name(f"{sample.display_name} ({sample.source_label})")
+                    facts = _sample_facts(sample)
                     add_audio(
-                        f"{folder}/Samples/{category_folder}/{name}",
+                        f"{parent}/{name}",
                         sample.file.name,
                         kind="sample",
+                        name=sample.display_name,
                         source=source,
                         stem=sample.source_label,
                         start=round(sample.start, 4),
@@ -255,7 +323,11 @@ def write_export(fileobj, owner, *, tracks=(), samples=None, options=None, progr
                         key=key,
                         category=label,
                         note=sample.note,
-                        title=name,
+                        title=sample.display_name,
+                        artist=track.artist,
+                        album=track.display_title,
+                        file_tags=_sample_tags(sample, facts, source=source),
+                        sample_facts=facts,
                     )
                     step(f"{folder}: samples")
             if plan.full and "midi" in include:

@@ -220,6 +220,56 @@ def test_id3_text_is_latin_1_where_it_fits_and_utf_16_otherwise(exported):
     assert tags.getall("COMM")[0].lang == "eng" and tags.getall("COMM")[0].desc == ""
 
 
+CURATION = {
+    "title": "Brass/wind 03 · A2",
+    "keywords": ["dusty", "Lo-fi; warm", "dusty"],
+    "fields": {"CATEGORY": "Brass/wind", "FAVOURITE": "true", "SOURCE_START": "12.345", "NOTE": ""},
+}
+
+
+@pytest.mark.parametrize("fmt", ["wav24", "aiff", "mp3", "flac"])
+def test_it_writes_keywords_and_named_fields_where_each_format_keeps_them(tmp_path, clip_file, fmt):
+    path = tmp_path / f"sample{FORMATS[fmt].extension}"
+    result = export_audio(clip_file("wav", 24), path, fmt=fmt, sample_rate=44100, note="A2", **CURATION)
+
+    if fmt == "flac":
+        tags = mutagen.flac.FLAC(path)
+        assert tags["KEYWORDS"] == ["dusty", "Lo-fi; warm"]  # one comment per keyword, duplicates once
+        assert tags["CATEGORY"] == ["Brass/wind"] and tags["FAVOURITE"] == ["true"]
+        assert tags["SOURCE_START"] == ["12.345"] and "NOTE" not in tags  # empty fields are left out
+        assert tags["TITLE"] == ["Brass/wind 03 · A2"]
+    else:
+        reader = {"wav24": mutagen.wave.WAVE, "aiff": mutagen.aiff.AIFF, "mp3": mutagen.mp3.MP3}[fmt]
+        tags = reader(path).tags
+        assert str(tags["TXXX:KEYWORDS"]) == "dusty; Lo-fi; warm"
+        assert str(tags["TXXX:CATEGORY"]) == "Brass/wind" and str(tags["TXXX:FAVOURITE"]) == "true"
+        assert str(tags["TXXX:SOURCE_START"]) == "12.345" and "TXXX:NOTE" not in tags
+        assert str(tags["TIT2"]) == "Brass/wind 03 · A2"
+        assert read_metadata(path)["id3"]["TXXX:CATEGORY"] == "Brass/wind"
+    if fmt == "wav24":
+        info = ea.read_riff_info(path)
+        assert info["IKEY"] == "dusty; Lo-fi; warm" and info["INAM"] == "Brass/wind 03 · A2"
+        assert sf.SoundFile(path).title == "Brass/wind 03 · A2"
+        assert ea.read_acid(path)["root_note"] == 45  # the rest of the file is as before
+    assert result.metadata["TXXX:CATEGORY" if fmt != "flac" else "CATEGORY"] == "Brass/wind"
+
+
+def test_a_wav_that_keeps_only_its_info_tags_still_keeps_its_keywords(tmp_path, clip_file, monkeypatch):
+    monkeypatch.setattr(ea, "_rewrite_wav", lambda *args, **kwargs: False)  # as for RF64
+
+    result = export_audio(clip_file("wav", 24), tmp_path / "s.wav", fmt="wav24", sample_rate=44100, **CURATION)
+
+    assert ea.read_riff_info(result.path)["IKEY"] == "dusty; Lo-fi; warm"
+    assert result.metadata["IKEY"] == "dusty; Lo-fi; warm" and "TXXX:CATEGORY" not in result.metadata
+
+
+@pytest.mark.parametrize("fields", [{"category": "x"}, {"A=B": "x"}, {"KATEGORIÉ": "x"}, {"BPM": "120"}, {1: "x"}])
+def test_it_refuses_field_names_no_format_could_hold(tmp_path, clip_file, fields):
+    with pytest.raises(ValueError, match=r"field|argument"):
+        export_audio(clip_file("wav", 24), tmp_path / "x.flac", fmt="flac", sample_rate=44100, fields=fields)
+    assert not (tmp_path / "x.flac").exists()
+
+
 def test_it_writes_no_tags_when_there_is_nothing_to_say(tmp_path, clip_file):
     result = export_audio(clip_file("wav", 24), tmp_path / "plain.wav", fmt="wav24", sample_rate=44100)
 

@@ -26,6 +26,7 @@ from audio.package import (
     manifest_json,
     manifest_rows,
     safe_component,
+    sample_file_name,
     sample_name,
     stem_name,
     track_folder,
@@ -415,7 +416,7 @@ ENTRIES = [
 def test_it_writes_the_manifest_as_json_with_fixed_columns():
     document = json.loads(manifest_json(ENTRIES, meta={"export": "track"}))
 
-    assert document["manifest_version"] == 1 and document["export"] == "track"
+    assert document["manifest_version"] == 2 and document["export"] == "track"
     assert document["columns"] == list(MANIFEST_COLUMNS)
     assert [list(row) for row in document["files"]] == [list(MANIFEST_COLUMNS)] * 3
     original, kick, midi = document["files"]
@@ -440,6 +441,62 @@ def test_it_writes_the_manifest_as_csv_that_spreadsheets_read_safely():
     midi = dict(zip(header, rows[3], strict=True))
     assert midi["source"].startswith("'=")  # not run as a formula
     assert midi["bpm"] == "" and midi["duration"] == ""
+
+
+def test_a_sample_file_is_named_as_the_pages_show_it_made_safe_only_where_it_must_be():
+    assert sample_file_name("Kick 41") == "Kick 41"  # never renumbered
+    assert sample_file_name("Bass 02 · A2") == "Bass 02 · A2"
+    assert sample_file_name("Hi-hat closed 07 · F#3") == "Hi-hat closed 07 · F#3"
+    assert sample_file_name("Brass/wind 03") == "Brass & wind 03"  # as its category folder "Brass & wind"
+    assert sample_file_name("FX/other 12") == "FX & other 12"
+    assert sample_file_name("") == "Sample"
+    for hostile in HOSTILE:
+        name = sample_file_name(hostile)
+        assert validate_arcname(f"Samples/{name}.wav") and sample_file_name(name) == name
+
+
+SAMPLE_ROWS = [
+    ManifestEntry(
+        path="A - T/Samples/Kick/Kick 41.wav",
+        kind="sample",
+        name="Kick 41",
+        source="A - T",
+        stem="Drums",
+        start=20.5,
+        end=20.75,
+        category="Kick",
+        predicted_category="Snare",
+        category_corrected=True,
+        confidence=0.87654,
+        tags=("dusty", "=cmd()", "Lo-fi"),
+        favourite=True,
+    ),
+    ManifestEntry(path="A - T/Stems/Bass.wav", kind="stem", name="Bass", stem="Bass"),
+]
+
+
+def test_the_manifest_says_what_the_user_made_of_each_sample():
+    original, stem = json.loads(manifest_json(SAMPLE_ROWS))["files"]
+    assert original["name"] == "Kick 41" and original["tags"] == ["dusty", "=cmd()", "Lo-fi"]
+    assert original["favourite"] is True and original["category_corrected"] is True
+    assert original["category"] == "Kick" and original["predicted_category"] == "Snare"
+    assert original["confidence"] == 0.877
+    assert stem["tags"] == [] and stem["favourite"] is None and stem["category_corrected"] is None
+
+    header, kick, bass = list(csv.reader(io.StringIO(manifest_csv(SAMPLE_ROWS))))
+    assert header == list(MANIFEST_COLUMNS)
+    for column in ("name", "tags", "favourite", "category", "predicted_category", "category_corrected"):
+        assert column in header
+    kick, bass = dict(zip(header, kick, strict=True)), dict(zip(header, bass, strict=True))
+    assert kick["tags"] == "dusty, =cmd(), Lo-fi"  # as typed into the tag field
+    assert (kick["favourite"], kick["category_corrected"], kick["confidence"]) == ("true", "true", "0.877")
+    assert (bass["tags"], bass["favourite"], bass["category_corrected"]) == ("", "", "")
+    first_tag_a_formula = manifest_csv([{**SAMPLE_ROWS[0].__dict__, "tags": ["=HYPERLINK(1)"]}])
+    assert ",'=HYPERLINK(1)," in first_tag_a_formula  # not run as a formula
+    assert manifest_rows([{"path": "a.wav", "kind": "sample", "favourite": False, "tags": "a, b"}])[0]["tags"] == [
+        "a",
+        "b",
+    ]
 
 
 def test_it_rejects_manifest_entries_it_does_not_understand():

@@ -7,11 +7,14 @@ import json
 import zipfile
 
 import mido
+import mutagen.flac
+import mutagen.mp3
+import mutagen.wave
 import pytest
 import soundfile as sf
 
+from audio import export_audio, reaper
 from audio import lyrics as lyrics_engine
-from audio import reaper
 from exports.models import Export
 from jobs.models import Job
 from jobs.services import perform as perform_job
@@ -198,3 +201,169 @@ def test_bad_requests_and_other_users(song, user, other_user, api_client, client
     from django.core.files.storage import default_storage
 
     assert not default_storage.exists(stored)
+
+
+# ------------------------------------------------------------------- what the user did survives the export
+
+FOLDER = "Mara Lune - Night Drive"
+
+
+def curate(track, user):
+    """Correct, tag, favourite and place some of the song's twelve drum samples ("Percussion 01" ... "12") as a
+    user would; returns them by what was done. One is moved to the full mix as its first sample, so that two
+    sources each have a "Percussion 01"."""
+    by_index = {s.index: s for s in Sample.objects.filter(track=track, source="drums")}
+    assert len(by_index) >= 12 and all(s.category == "percussion" for s in by_index.values())
+    kick, pitched, brass, reverted, moved = by_index[4], by_index[9], by_index[10], by_index[3], by_index[7]
+    assert kick.predicted_category != "kick" and brass.predicted_category != "brass_wind"
+    sample_services.do_set_sample_category(kick, "kick")
+    sample_services.do_set_sample_category(brass, "brass_wind")
+    sample_services.do_set_sample_category(reverted, "snare")
+    sample_services.do_set_sample_category(reverted, reverted.predicted_category)  # back: no correction
+    sample_services.do_set_sample_tags(kick, "Lo-fi, dusty")
+    sample_services.do_set_sample_tags(pitched, "bell")
+    sample_services.do_bulk_favourite(user, [kick, pitched, brass], True)
+    Sample.objects.filter(pk=pitched.pk).update(note="A2")  # as the tagger writes a pitched one's note
+    Sample.objects.filter(pk=moved.pk).update(source="mix", stem=None, index=0)  # the full mix's first
+    return {s: Sample.objects.get(pk=v.pk) for s, v in [("kick", kick), ("pitched", pitched), ("brass", brass)]}
+
+
+def manifest_of(archive):
+    rows = json.loads(archive.read("manifest.json"))["files"]
+    table = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"))))
+    return {row["path"]: row for row in rows}, {row["path"]: row for row in table}, table
+
+
+def test_sample_files_are_named_as_the_pages_show_them(song, user, api_client, client):
+    track, _ = song
+    curated = curate(track, user)
+    body = {"scope": "track", "track": str(track.pk), "include": ["samples"]}
+    archive = download(client, user, build(api_client, user, body))
+
+    names = {n for n in archive.namelist() if "/Samples/" in n}
+    samples = f"{FOLDER}/Samples"
+    assert {
+        f"{samples}/Kick/Kick 05.wav",  # the fifth of its source, not the first kick
+        f"{samples}/Percussion/Percussion 06.wav",  # not renumbered to fill the gap the kick left
+        f"{samples}/Percussion/Percussion 10 · A2.wav",
+        f"{samples}/Brass & wind/Brass & wind 11.wav",  # "Brass/wind 11", with the folder's "&" for the "/"
+        f"{samples}/Percussion/Percussion 01.wav",  # Drums' first ...
+        f"{samples}/Percussion/Percussion 01 (Full mix).wav",  # ... and the full mix's, told apart by source
+    } <= names
+    assert len(names) == Sample.objects.filter(track=track).count()
+    rows, _, _ = manifest_of(archive)
+    by_name = {}
+    for sample in Sample.objects.filter(track=track):
+        row = next(r for r in rows.values() if r["kind"] == "sample" and r["start"] == round(sample.start, 3))
+        assert row["name"] == sample.display_name
+        by_name[sample.display_name] = row["path"]
+    assert by_name["Kick 05"] == f"{samples}/Kick/Kick 05.wav"
+    client.force_login(user)
+    for sample in curated.values():  # the same names on the sample's own page
+        assert sample.display_name in client.get(sample.get_absolute_url()).content.decode()
+
+
+def test_the_manifest_and_the_csv_say_what_the_user_made_of_each_sample(song, user, api_client, client):
+    track, _ = song
+    curated = curate(track, user)
+    body = {"scope": "track", "track": str(track.pk), "include": ["samples", "stems"]}
+    archive = download(client, user, build(api_client, user, body))
+    rows, table, ordered = manifest_of(archive)
+
+    kick_path = f"{FOLDER}/Samples/Kick/Kick 05.wav"
+    kick, sample = rows[kick_path], curated["kick"]
+    assert kick["name"] == "Kick 05" and kick["category"] == "Kick" and kick["predicted_category"] == "Percussion"
+    assert kick["category_corrected"] is True and kick["confidence"] == pytest.approx(sample.confidence, abs=0.001)
+    assert kick["tags"] == ["dusty", "Lo-fi"] and kick["favourite"] is True
+    assert (kick["source"], kick["stem"], kick["start"]) == (FOLDER, "Drums", round(sample.start, 3))
+    assert kick["bpm"] == pytest.approx(track.bpm, abs=0.01) and kick["key"] == track.key_label
+    pitched = rows[f"{FOLDER}/Samples/Percussion/Percussion 10 · A2.wav"]
+    assert pitched["note"] == "A2" and pitched["tags"] == ["bell"] and pitched["favourite"] is True
+    assert pitched["category_corrected"] is False
+    reverted = rows[f"{FOLDER}/Samples/Percussion/Percussion 04.wav"]  # corrected, then set back
+    assert reverted["category_corrected"] is False and reverted["favourite"] is False and reverted["tags"] == []
+    moved = rows[f"{FOLDER}/Samples/Percussion/Percussion 01 (Full mix).wav"]
+    assert moved["stem"] == "Full mix" and moved["name"] == "Percussion 01"
+    stem = next(r for r in rows.values() if r["kind"] == "stem")
+    assert stem["favourite"] is None and stem["tags"] == [] and stem["name"] in ("Bass", "Drums", "Other", "Vocals")
+
+    header = list(ordered[0])
+    for column in ("name", "source", "stem", "start", "bpm", "key", "category", "predicted_category"):
+        assert column in header
+    for column in ("category_corrected", "confidence", "note", "tags", "favourite"):
+        assert column in header
+    cells = table[kick_path]
+    assert (cells["name"], cells["tags"], cells["favourite"], cells["category_corrected"]) == (
+        "Kick 05",
+        "dusty, Lo-fi",
+        "true",
+        "true",
+    )
+    assert (cells["category"], cells["predicted_category"], cells["stem"]) == ("Kick", "Percussion", "Drums")
+    assert float(cells["confidence"]) == pytest.approx(sample.confidence, abs=0.001)
+    assert float(cells["start"]) == pytest.approx(sample.start, abs=0.001)
+    assert table[f"{FOLDER}/Samples/Percussion/Percussion 04.wav"]["favourite"] == "false"
+
+
+def test_sample_files_carry_their_tags_favourite_category_and_source(song, user, api_client, client, tmp_path):
+    track, _ = song
+    sample = curate(track, user)["kick"]
+    body = {"scope": "track", "track": str(track.pk), "include": ["samples"]}
+    archive = download(client, user, build(api_client, user, body))
+    path = tmp_path / "Kick 05.wav"
+    path.write_bytes(archive.read(f"{FOLDER}/Samples/Kick/Kick 05.wav"))
+
+    id3 = mutagen.wave.WAVE(path).tags
+    assert str(id3["TIT2"]) == "Kick 05" and str(id3["TPE1"]) == "Mara Lune" and str(id3["TALB"]) == "Night Drive"
+    assert str(id3["TXXX:KEYWORDS"]) == "dusty; Lo-fi" and str(id3["TXXX:FAVOURITE"]) == "true"
+    assert str(id3["TXXX:CATEGORY"]) == "Kick" and str(id3["TXXX:PREDICTED_CATEGORY"]) == "Percussion"
+    assert str(id3["TXXX:CATEGORY_CORRECTED"]) == "true"
+    assert float(str(id3["TXXX:CONFIDENCE"])) == pytest.approx(sample.confidence, abs=0.001)
+    assert str(id3["TXXX:SOURCE_TRACK"]) == FOLDER and str(id3["TXXX:SOURCE_STEM"]) == "Drums"
+    assert float(str(id3["TXXX:SOURCE_START"])) == pytest.approx(sample.start, abs=0.001)
+    assert str(id3["TBPM"]) == str(round(track.bpm))
+    info = export_audio.read_riff_info(path)
+    assert info["INAM"] == "Kick 05" and info["IKEY"] == "dusty; Lo-fi"
+    with sf.SoundFile(path) as audio:  # what libsndfile-based tools show
+        assert audio.title == "Kick 05"
+        for words in ("Drums of Mara Lune - Night Drive", "Kick (corrected; predicted Percussion)", "favourite"):
+            assert words in audio.comment
+        assert "tags: dusty, Lo-fi" in audio.comment
+
+
+def test_a_favourites_export_holds_exactly_the_favourites_under_their_page_names(
+    song, user, api_client, client, tmp_path
+):
+    track, _ = song
+    curated = curate(track, user)
+    expected = {
+        f"{FOLDER}/Samples/Kick/Kick 05.flac",
+        f"{FOLDER}/Samples/Percussion/Percussion 10 · A2.flac",
+        f"{FOLDER}/Samples/Brass & wind/Brass & wind 11.flac",
+    }
+    archive = download(client, user, build(api_client, user, {"scope": "favourites", "format": "flac"}))
+
+    files = set(archive.namelist()) - {"manifest.json", "manifest.csv"}
+    assert files == expected  # nothing else: no stems, no other samples, the names of the pages
+    rows, _, _ = manifest_of(archive)
+    assert {row["name"] for row in rows.values()} == {s.display_name for s in curated.values()}
+    assert all(row["favourite"] is True and row["kind"] == "sample" for row in rows.values())
+    path = tmp_path / "kick.flac"
+    path.write_bytes(archive.read(f"{FOLDER}/Samples/Kick/Kick 05.flac"))
+    comments = mutagen.flac.FLAC(path)
+    assert comments["TITLE"] == ["Kick 05"] and comments["KEYWORDS"] == ["dusty", "Lo-fi"]
+    assert comments["FAVOURITE"] == ["true"] and comments["CATEGORY_CORRECTED"] == ["true"]
+    assert comments["SOURCE_STEM"] == ["Drums"] and comments["CATEGORY"] == ["Kick"]
+
+    sample_services.do_set_sample_favourite(curated["brass"], False)
+    body = {"scope": "favourites", "format": "mp3", "include": ["samples"]}
+    archive = download(client, user, build(api_client, user, body))
+    assert set(archive.namelist()) - {"manifest.json", "manifest.csv"} == {
+        f"{FOLDER}/Samples/Kick/Kick 05.mp3",
+        f"{FOLDER}/Samples/Percussion/Percussion 10 · A2.mp3",
+    }
+    path = tmp_path / "pitched.mp3"
+    path.write_bytes(archive.read(f"{FOLDER}/Samples/Percussion/Percussion 10 · A2.mp3"))
+    id3 = mutagen.mp3.MP3(path).tags
+    assert str(id3["TIT2"]) == "Percussion 10 · A2" and str(id3["TXXX:KEYWORDS"]) == "bell"
+    assert str(id3["TXXX:NOTE"]) == "A2" and str(id3["TXXX:FAVOURITE"]) == "true"
