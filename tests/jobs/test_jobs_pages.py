@@ -1,3 +1,6 @@
+import sys
+import types
+
 import pytest
 
 from jobs import services as jobs
@@ -69,3 +72,53 @@ def test_next_after_cancel_stays_on_this_site(user_client, user):
     job = make_job(user)
     response = user_client.post(f"/jobs/{job.pk}/cancel", {"next": "/tracks/"})
     assert response["Location"] == "/tracks/"
+
+
+def beat(redis_client, pid, queues, device):
+    import json
+    import time
+
+    from django.conf import settings
+
+    record = {"host": "box", "pid": pid, "queues": queues, "threads": 1, "device": device, "beat_at": time.time()}
+    redis_client.set(f"stemcrate:worker:{settings.DRAMATIQ_NAMESPACE}:box:{pid}", json.dumps(record), ex=30)
+
+
+def worker_chips(page, queue):
+    """The device chips of the workers on one queue's card."""
+    import re
+
+    card = page.split(f'<h3 class="queue-name">{queue}</h3>', 1)[1].split('<div class="queue', 1)[0]
+    return re.findall(r'<span class="chip[^"]*"[^>]*>([^<]+)</span>', card)
+
+
+def test_each_queue_card_shows_the_device_that_queue_runs_on(user_client, clean_redis):
+    beat(clean_redis, 1, ["cpu"], "cpu")
+    beat(clean_redis, 2, ["gpu"], "cuda")
+    beat(clean_redis, 3, ["cpu", "gpu"], "cuda")  # one worker on both queues: its cpu jobs still run on the CPU
+    beat(clean_redis, 4, ["gpu"], "cpu")  # a gpu-queue worker without a GPU
+    page = user_client.get("/jobs/").content.decode()
+    assert worker_chips(page, "cpu") == ["cpu", "cpu"]
+    assert worker_chips(page, "gpu") == ["cuda", "cuda", "cpu · no GPU"]
+
+
+def test_a_gpu_worker_reports_its_device_before_it_has_loaded_torch(settings, monkeypatch):
+    from jobs import heartbeat
+
+    monkeypatch.delitem(sys.modules, "torch", raising=False)  # no job has run in this worker yet
+    monkeypatch.delenv("STEMCRATE_DEVICE", raising=False)  # the setting may come from a _FILE or its default
+    settings.STEMCRATE_DEVICE = "cuda:1"
+    assert heartbeat.torch_device() == "cuda:1"
+    settings.STEMCRATE_DEVICE = "cpu"
+    assert heartbeat.torch_device() == "cpu"
+    settings.STEMCRATE_DEVICE = "auto"
+    monkeypatch.setattr(heartbeat, "_cuda_visible", lambda: True)
+    assert heartbeat.torch_device() == "cuda"
+    monkeypatch.setattr(heartbeat, "_cuda_visible", lambda: False)
+    assert heartbeat.torch_device() == "cpu"
+    # Once the engines have loaded torch, it is asked, as the jobs themselves ask it (weights.pick_device).
+    cuda = types.SimpleNamespace(is_available=lambda: True, device_count=lambda: 1)
+    monkeypatch.setitem(
+        sys.modules, "torch", types.SimpleNamespace(cuda=cuda, version=types.SimpleNamespace(cuda="12"))
+    )
+    assert heartbeat.torch_device() == "cuda"
