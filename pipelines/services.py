@@ -230,9 +230,10 @@ def on_job_changed(sender, job_id, **kwargs) -> None:
             logger.exception("could not advance pipeline %s after job %s", pipeline_id, job_id)
 
 
-def progress(pipeline) -> dict:
-    """Overall progress (0-100) and counts, for the page and the API. Steps not started yet count as 0."""
-    jobs = list(pipeline.jobs.all())
+def progress(pipeline, jobs=None) -> dict:
+    """Overall progress (0-100) and counts, for the page and the API. Steps not started yet count as 0. `jobs`:
+    the pipeline's step jobs when the caller has them (pipeline.step_jobs()), so a list asks no query per row."""
+    jobs = list(pipeline.jobs.all()) if jobs is None else list(jobs)
     expected = len(jobs) + len(pipeline.skipped)
     steps = set(pipeline.steps)
     started = {job.step.split(":")[0] for job in jobs} | {s.split(":")[0] for s in pipeline.skipped}
