@@ -7,6 +7,7 @@ this process or stay queued).
 """
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,93 @@ def test_the_slicer_fits_a_phone(live_server, browser, django_user_model, tmp_pa
     # The title has the page's whole width (less its 16 px margins), not a narrow column beside the button.
     title = browser.find_element(By.CSS_SELECTOR, "h1").rect["width"]
     assert title >= 0.95 * (layout["width"] - 32), (title, layout)
+
+
+def console_errors(browser) -> list[str]:
+    """What the page wrote to the console at the error level since the last call (htmx logs its errors there)."""
+    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def analyse_uploads(user):
+    """What the CPU worker would do: run the analysis jobs the uploads queued, here."""
+    from jobs.models import Job
+    from jobs.services import perform as perform_job
+    from tracks.models import Track
+
+    for job in Job.objects.about(Track.objects.filter(owner=user)).filter(kind="analyse", status=Job.Status.QUEUED):
+        perform_job("analyse", str(job.pk))
+
+
+def upload_files(browser, wait, paths):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "form[data-uploader].is-enhanced")))
+    form.find_element(By.CSS_SELECTOR, "input[type='file'][name='file']").send_keys("\n".join(str(p) for p in paths))
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".upload-item.is-done")) == len(paths))
+    return form
+
+
+def test_uploading_in_the_library_logs_no_console_error_and_the_list_follows_the_rows(
+    live_server, browser, django_user_model, tmp_path, settings
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser.test_library_browser import write_tone_wav
+    from tests.factories import make_track
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
+    make_track(user, title="Already here", status="ready", bpm=120)  # a library with rows and the action bar
+    files = [write_tone_wav(tmp_path / f"walkthrough tone {i}.wav", seconds=3.0, freq=220.0 * (i + 1)) for i in (0, 1)]
+    wait = WebDriverWait(browser, 30)
+    sign_in(browser, live_server, "producer", PASSWORD)
+    browser.get(live_server.url + reverse("tracks:index"))
+    console_errors(browser)
+
+    upload_files(browser, wait, files)
+    # The library refreshes its rows; the new ones poll their status every 3 s while they wait for analysis.
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr.track-row")) == 3)
+    messages = [m.text for m in browser.find_elements(By.CSS_SELECTOR, ".upload-item.is-done .upload-item-message")]
+    assert all("analysing" in text for text in messages), messages
+    time.sleep(7)  # two rounds of polling
+    errors = console_errors(browser)
+    assert not errors, "\n".join(errors)
+    analyse_uploads(user)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr.track-row.is-ready")) == 3)
+    # Once the rows read Ready, the upload list says so too, not "analysing".
+    wait.until(
+        lambda d: all(
+            "analysed" in m.text and "analysing" not in m.text
+            for m in d.find_elements(By.CSS_SELECTOR, ".upload-item.is-done .upload-item-message")
+        )
+    )
+    screenshot(browser, tmp_path, "library-uploaded.png")
+    errors = console_errors(browser)
+    assert not errors, "\n".join(errors)
+
+
+def test_uploading_on_the_upload_page_logs_no_console_error_and_says_when_analysis_ends(
+    live_server, browser, django_user_model, tmp_path, settings
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser.test_library_browser import write_tone_wav
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
+    wait = WebDriverWait(browser, 30)
+    sign_in(browser, live_server, "producer", PASSWORD)
+    browser.get(live_server.url + reverse("tracks:upload"))
+    console_errors(browser)
+
+    upload_files(browser, wait, [write_tone_wav(tmp_path / "upload page tone.wav", seconds=3.0)])
+    item = browser.find_element(By.CSS_SELECTOR, ".upload-item.is-done")
+    assert "analysing" in item.text
+    analyse_uploads(user)
+    wait.until(lambda d: "analysed" in item.text and "analysing" not in item.text)
+    assert item.find_element(By.LINK_TEXT, "Open track")
+    errors = console_errors(browser)
+    assert not errors, "\n".join(errors)
