@@ -170,3 +170,85 @@ def test_uploading_on_the_upload_page_logs_no_console_error_and_says_when_analys
     assert item.find_element(By.LINK_TEXT, "Open track")
     errors = console_errors(browser)
     assert not errors, "\n".join(errors)
+
+
+# WCAG 2's contrast ratio of an element's computed text colour against the colour behind it: its own background
+# and its ancestors', semi-transparent layers composited over what is below them.
+CONTRAST = """
+function parse(text) {
+  var parts = text.match(/[\\d.]+/g).map(Number);
+  return {r: parts[0], g: parts[1], b: parts[2], a: parts.length > 3 ? parts[3] : 1};
+}
+function over(top, below) {
+  return {r: top.r * top.a + below.r * (1 - top.a), g: top.g * top.a + below.g * (1 - top.a),
+          b: top.b * top.a + below.b * (1 - top.a), a: 1};
+}
+function behind(el) {
+  var layers = [];
+  for (var node = el; node; node = node.parentElement) {
+    var colour = parse(getComputedStyle(node).backgroundColor);
+    if (colour.a > 0) { layers.push(colour); }
+    if (colour.a >= 1) { break; }
+  }
+  var result = {r: 255, g: 255, b: 255, a: 1};  // the canvas, when nothing is opaque
+  for (var i = layers.length - 1; i >= 0; i--) { result = over(layers[i], result); }
+  return result;
+}
+function luminance(c) {
+  var channel = function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+}
+return Array.prototype.map.call(document.querySelectorAll(arguments[0]), function (el) {
+  var back = behind(el);
+  var text = over(parse(getComputedStyle(el).color), back);
+  var a = luminance(text), b = luminance(back);
+  var ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  return {text: (el.textContent || "").trim().slice(0, 40), color: getComputedStyle(el).color,
+          background: "rgb(" + [back.r, back.g, back.b].map(Math.round).join(", ") + ")",
+          ratio: Math.round(ratio * 100) / 100, visible: !!el.getClientRects().length};
+});
+"""
+SECONDARY_TEXT = (
+    ".page-subtitle", ".track-table th", ".filter > label", ".dropzone-limits", ".results-count",
+    ".dim", ".site-footer", ".cell-artist",
+)  # fmt: skip
+AA = 4.5
+
+
+def low_contrast(browser, selector):
+    found = [item for item in browser.execute_script(CONTRAST, selector) if item["visible"] and item["text"]]
+    assert found, f"nothing visible matches {selector}"
+    return [item for item in found if item["ratio"] < AA]
+
+
+def test_secondary_text_and_primary_buttons_meet_wcag_aa(live_server, browser, django_user_model, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.factories import make_track
+
+    user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
+    make_track(user, title="Contrast", artist="Checker", status="ready", bpm=120, key="A", scale="minor")
+    make_track(user, title="No tempo", status="ready")  # a row with "—" (dim) in its BPM
+    wait = WebDriverWait(browser, 15)
+    sign_in(browser, live_server, "producer", PASSWORD)
+    browser.get(live_server.url + reverse("tracks:index"))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form[data-bulk-form].is-enhanced"))
+    browser.find_element(By.CSS_SELECTOR, "input[data-bulk-select]").click()  # Process is enabled with a selection
+    screenshot(browser, tmp_path, "contrast-library.png")
+
+    failing = {selector: low_contrast(browser, selector) for selector in SECONDARY_TEXT}
+    failing[".btn-primary"] = low_contrast(browser, ".btn-primary")
+    upload = browser.find_element(By.CSS_SELECTOR, ".page-header .btn-primary")
+    resting = upload.value_of_css_property("background-color")
+    ActionChains(browser).move_to_element(upload).perform()
+    wait.until(lambda d: upload.value_of_css_property("background-color") != resting)
+    time.sleep(0.3)  # the end of its 0.15 s transition
+    failing[".btn-primary:hover"] = low_contrast(browser, ".page-header .btn-primary")
+    failing = {
+        selector: sorted({(i["text"], i["color"], i["background"], i["ratio"]) for i in items})
+        for selector, items in failing.items()
+        if items
+    }
+    assert not failing, failing
