@@ -252,3 +252,88 @@ def test_secondary_text_and_primary_buttons_meet_wcag_aa(live_server, browser, d
         if items
     }
     assert not failing, failing
+
+
+DIALOG_STATE = """
+var dialog = document.querySelector("dialog[data-confirm-dialog]");
+var active = document.activeElement;
+return {open: !!(dialog && dialog.open), modal: !!(dialog && dialog.matches(":modal")),
+        question: dialog ? dialog.querySelector("[data-confirm-question]").textContent.trim() : "",
+        focusInside: !!(dialog && dialog.contains(active)), focused: active ? active.textContent.trim() : ""};
+"""
+
+
+def no_native_confirm(browser):
+    from selenium.common.exceptions import NoAlertPresentException
+
+    try:
+        text = browser.switch_to.alert.text
+    except NoAlertPresentException:
+        return
+    browser.switch_to.alert.dismiss()
+    raise AssertionError(f"the browser's own confirm() asked: {text!r}")
+
+
+def test_bulk_process_and_cancel_ask_in_the_apps_own_dialog(live_server, browser, django_user_model, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from pipelines.models import Pipeline
+    from tests.factories import make_track
+
+    user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
+    track = make_track(user, title="Confirm me", status="ready", bpm=120)
+    make_track(user, title="Leave me", status="ready")
+    wait = WebDriverWait(browser, 15)
+    sign_in(browser, live_server, "producer", PASSWORD)
+    browser.get(live_server.url + reverse("tracks:index"))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "form[data-bulk-form].is-enhanced"))
+    browser.find_element(By.CSS_SELECTOR, f"input[data-bulk-select][value='{track.pk}']").click()
+    process = browser.find_element(By.CSS_SELECTOR, "button[data-bulk-action][value='process']")
+
+    # Process asks first, in the app's modal dialog, with the focus inside it; Esc says no.
+    process.click()
+    no_native_confirm(browser)
+    state = wait.until(lambda d: (s := d.execute_script(DIALOG_STATE))["open"] and s)
+    assert state["modal"] and state["focusInside"], state
+    assert state["question"].startswith("Process the selected tracks?"), state
+    screenshot(browser, tmp_path, "confirm-process.png")
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait.until(lambda d: not d.execute_script(DIALOG_STATE)["open"])
+    assert browser.switch_to.active_element == process  # back where it was
+    time.sleep(0.5)
+    assert not Pipeline.objects.exists()
+
+    # Asked again, the keyboard says yes: the dialog's own button, reached with Tab, pressed with Enter.
+    process.click()
+    state = wait.until(lambda d: (s := d.execute_script(DIALOG_STATE))["open"] and s)
+    for _ in range(3):
+        if browser.execute_script(DIALOG_STATE)["focused"] == "Process":
+            break
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.execute_script(DIALOG_STATE)["focused"] == "Process"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait.until(lambda d: Pipeline.objects.filter(track=track).exists())
+    wait.until(lambda d: "Processing 1 track" in d.find_element(By.ID, "main").text)
+    assert Pipeline.objects.count() == 1
+
+    # Cancel on the track's page asks the same way: Esc keeps it running, the dialog's button cancels it.
+    pipeline = Pipeline.objects.get()
+    browser.get(live_server.url + reverse("tracks:track", args=[track.pk]))
+    cancel = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".pipeline-cancel button"))
+    cancel.click()
+    no_native_confirm(browser)
+    state = wait.until(lambda d: (s := d.execute_script(DIALOG_STATE))["open"] and s)
+    assert state["focusInside"] and state["question"].startswith("Cancel processing?"), state
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait.until(lambda d: not d.execute_script(DIALOG_STATE)["open"])
+    time.sleep(0.5)
+    pipeline.refresh_from_db()
+    assert pipeline.status == "running"
+    cancel.click()
+    wait.until(lambda d: d.execute_script(DIALOG_STATE)["open"])
+    browser.find_element(By.CSS_SELECTOR, "dialog[data-confirm-dialog] [data-confirm-yes]").click()
+    wait.until(lambda d: type(pipeline).objects.get(pk=pipeline.pk).status == "cancelled")
+    errors = console_errors(browser)
+    assert not errors, "\n".join(errors)
