@@ -60,4 +60,4 @@ def test_a_spoken_vocal_over_music_shows_the_right_words_in_the_karaoke_view(
     html = page.content.decode()
     for word in ("city", "lights", "street", "dancing", "rain"):
         assert word in html.lower(), word
-    assert "Whisper tiny.en <span class=\"dim\">(faster-whisper, Silero VAD)</span>" in html
+    assert 'Whisper tiny.en <span class="dim">(faster-whisper, Silero VAD)</span>' in html
