@@ -10,32 +10,59 @@ by its `run_id` (kept in a key of our own, which a restart also empties); otherw
 once it has waited JOB_REQUEUE_SECONDS.
 """
 
+import importlib.metadata
 import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
+from pathlib import Path
 
 import redis
 from django.conf import settings
 from dramatiq.middleware import Middleware
 
+from audio.weights import DeviceUnavailable, pick_device
+
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "stemcrate:worker:"
+TORCH_QUEUES = ("gpu",)  # the queue of the torch jobs (Demucs, Whisper); the others run on the CPU
 
 
 def redis_client():
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
-def _device() -> str:
-    # Importing torch costs seconds and memory, so only a worker that already loaded it reports CUDA.
-    torch = __import__("sys").modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        return "cuda"
-    return os.environ.get("STEMCRATE_DEVICE", "cpu")
+def _cuda_visible() -> bool:
+    """Whether torch will find a GPU, guessed without importing it: the process may see NVIDIA devices and the
+    installed torch is not a CPU-only build."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES") in ("", "-1"):
+        return False
+    try:
+        if "+cpu" in importlib.metadata.version("torch"):
+            return False
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return any(Path("/dev").glob("nvidia[0-9]*"))
+
+
+def torch_device() -> str:
+    """The device this worker's Demucs and Whisper jobs run on: what weights.pick_device(STEMCRATE_DEVICE) picks.
+
+    Importing torch costs seconds and memory, so a worker that has not loaded it yet (no such job so far) tells
+    from the setting, and for "auto" from what the process can see; once loaded, torch itself is asked."""
+    preference = (settings.STEMCRATE_DEVICE or "auto").strip().lower()
+    if "torch" in sys.modules:
+        try:
+            return pick_device(preference)
+        except (DeviceUnavailable, ValueError):
+            return "unavailable"
+    if preference != "auto":
+        return preference
+    return "cuda" if _cuda_visible() else "cpu"
 
 
 class WorkerHeartbeat(Middleware):
@@ -108,7 +135,7 @@ class WorkerHeartbeat(Middleware):
             close_old_connections()
 
     def _beat(self):
-        record = {**self._record, "device": _device(), "beat_at": time.time()}
+        record = {**self._record, "device": torch_device(), "beat_at": time.time()}
         try:
             redis_client().set(self._key, json.dumps(record), ex=settings.WORKER_HEARTBEAT_TTL)
         except redis.RedisError as exc:  # the broker being down is reported by /healthz, not by a crash here
@@ -143,8 +170,11 @@ def live_workers() -> list[dict]:
 
 
 def workers_by_queue(workers: list[dict]) -> dict[str, list[dict]]:
+    """The workers of each queue, each with the `device` that queue's jobs run on there: a worker's `device` is
+    its torch device, which only the TORCH_QUEUES use; the jobs of the other queues run on the CPU."""
     by_queue = {queue: [] for queue in settings.QUEUES}
     for worker in workers:
         for queue in worker.get("queues", []):
-            by_queue.setdefault(queue, []).append(worker)
+            device = (worker.get("device") or "cpu") if queue in TORCH_QUEUES else "cpu"
+            by_queue.setdefault(queue, []).append({**worker, "device": device})
     return by_queue

@@ -2,12 +2,13 @@ import redis
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from jobs import groups
 from jobs import services as job_service
 from jobs.heartbeat import live_workers, workers_by_queue
 from jobs.models import Job
@@ -36,6 +37,7 @@ def jobs(request):
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     context = {
         "jobs": page.object_list,
+        "sections": groups.entries(request.user, page.object_list),  # a pipeline's jobs under its row
         "page_obj": page,
         "status_filter": status,
         "statuses": Job.Status.choices,
@@ -55,6 +57,19 @@ def job_row(request, job_id):
     job = _get_job_for_user(request, job_id)
     response = render(request, "jobs/jobs.html#job", {"job": job})
     if not job.is_active:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@require_GET
+def job_group(request, job_id):
+    """The header row of the group a job is in (its pipeline), polled while the group runs; 286 once it ended."""
+    job = _get_job_for_user(request, job_id)
+    group = groups.groups_of(request.user, [job]).get(job.pk)
+    if group is None:
+        raise Http404("This job is in no group.")
+    response = render(request, "jobs/jobs.html#job-group", {"group": group})
+    if not group.is_active:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 

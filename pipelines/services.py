@@ -7,7 +7,8 @@
 `advance(pipeline_id)` is the whole scheduler. It runs in the transaction that ends a step (and once when
 the pipeline starts), locks the pipeline row, and starts every step whose input is ready and that has no
 job yet; so the steps after separation run in parallel, a failed step skips only the steps that need its
-output (recorded in `pipeline.skipped`, with the reason), and what succeeded stays. Re-running makes a new
+output (recorded in `pipeline.skipped`, with the reason), and what succeeded stays. Retrying a failed or
+cancelled step re-opens the pipeline: once the step succeeds, what it had skipped runs. Re-running makes a new
 pipeline; results are replaced per source by the steps themselves (same options, same slot).
 
 Without the separate step, the later steps use the track's newest stem set, or the full mix when it has none.
@@ -145,13 +146,18 @@ def advance(pipeline_id) -> Pipeline | None:
             jobs[job.step] = job  # the newest job of each step (a retried step keeps its job)
         track = pipeline.track
         track.refresh_from_db(fields=["status"])
-        skipped = dict(pipeline.skipped)
+        # Worked out afresh each time from the steps' jobs as they are now: a step that was skipped because its
+        # input failed or was cancelled runs once that input is retried and succeeds, and is not skipped then.
+        skipped = {}
 
         def done(step):
             return step in jobs and jobs[step].status == Job.Status.SUCCEEDED
 
         def ended_badly(step):
             return step in jobs and jobs[step].status in (Job.Status.FAILED, Job.Status.CANCELLED)
+
+        def why_blocked(step, what):
+            return f"{what} was cancelled" if jobs[step].status == Job.Status.CANCELLED else f"{what} failed"
 
         # 1. Analysis. A track still being analysed since its upload has that job adopted, not doubled.
         if "analyse" not in jobs and ("analyse" in pipeline.steps or track.status != track.Status.READY):
@@ -168,7 +174,7 @@ def advance(pipeline_id) -> Pipeline | None:
             running.step = "analyse"
             jobs["analyse"] = running
         ready = done("analyse") if "analyse" in jobs else track.status == track.Status.READY
-        blocked = "analysis failed" if ended_badly("analyse") else None
+        blocked = why_blocked("analyse", "analysis") if ended_badly("analyse") else None
 
         # 2. Separation.
         if "separate" in pipeline.steps and "separate" not in jobs:
@@ -181,7 +187,7 @@ def advance(pipeline_id) -> Pipeline | None:
         separated = "separate" not in pipeline.steps and ready
         separated = separated or done("separate")
         if ended_badly("separate"):
-            blocked = "separation failed"
+            blocked = why_blocked("separate", "separation")
 
         # 3. Everything that works on the stems, in parallel.
         follow_ups = [s for s in ("slice", "midi", "lyrics") if s in pipeline.steps]
@@ -224,9 +230,10 @@ def on_job_changed(sender, job_id, **kwargs) -> None:
             logger.exception("could not advance pipeline %s after job %s", pipeline_id, job_id)
 
 
-def progress(pipeline) -> dict:
-    """Overall progress (0-100) and counts, for the page and the API. Steps not started yet count as 0."""
-    jobs = list(pipeline.jobs.all())
+def progress(pipeline, jobs=None) -> dict:
+    """Overall progress (0-100) and counts, for the page and the API. Steps not started yet count as 0. `jobs`:
+    the pipeline's step jobs when the caller has them (pipeline.step_jobs()), so a list asks no query per row."""
+    jobs = list(pipeline.jobs.all()) if jobs is None else list(jobs)
     expected = len(jobs) + len(pipeline.skipped)
     steps = set(pipeline.steps)
     started = {job.step.split(":")[0] for job in jobs} | {s.split(":")[0] for s in pipeline.skipped}

@@ -11,10 +11,11 @@ from django_htmx.http import HttpResponseStopPolling
 from core.ids import parse_uuid
 from core.model_choices import _choices, _language_choices
 from exports.services import do_request_export
+from jobs.groups import JobGroup, job_groups
 from jobs.models import Job
 from lyrics.models import Lyrics
 from midi.models import MidiClip
-from pipelines.models import STEP_JOBS, Pipeline
+from pipelines.models import STEP_JOBS, Pipeline, PipelineStep
 from pipelines.services import TERMINAL, do_cancel_pipeline, do_process_track, do_process_tracks, progress
 from samples.models import Sample
 from stems.models import Stem
@@ -110,7 +111,7 @@ def _pipeline_context(track, pipeline=None, *, process_form=None, **extra) -> di
         jobs = pipeline.step_jobs()
         ended = sum(1 for job in jobs if job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELLED))
         context.update(
-            pipeline_progress=progress(pipeline),
+            pipeline_progress=progress(pipeline, jobs),
             pipeline_rows=_pipeline_rows(pipeline, jobs),
             pipeline_ended_steps=ended,
             pipeline_failed=any(job.status == Job.Status.FAILED for job in jobs),
@@ -325,6 +326,44 @@ def tracks_bulk(request):
     if request.htmx:
         return render(request, "tracks/index.html#bulk-error", {"bulk_error": error}, status=400)
     return render(request, "tracks/index.html", _index_context(request, bulk_error=error), status=400)
+
+
+# --- the Jobs page: a pipeline's jobs under its row ---------------------------------------------------------
+
+
+@job_groups("pipeline")
+def _pipeline_job_groups(owner, jobs) -> list[JobGroup]:
+    """The pipelines these jobs are steps of, in two queries (the pipelines with their tracks, their steps)."""
+    ids = PipelineStep.objects.filter(job__in=[job.pk for job in jobs]).values("pipeline_id")
+    pipelines = (
+        Pipeline.objects.filter(owner=owner, pk__in=ids)
+        .select_related("track")
+        .defer("track__peaks", "track__beats")
+        .prefetch_related(STEP_JOBS)
+    )
+    groups = []
+    for pipeline in pipelines:
+        steps = pipeline.step_jobs()
+        info = progress(pipeline, steps)
+        done, total = info["counts"][Job.Status.SUCCEEDED], info["steps"]
+        about = "about " if total > len(steps) + len(pipeline.skipped) else ""  # follow-ups not known yet
+        groups.append(
+            JobGroup(
+                key=f"pipeline-{pipeline.pk}",
+                label="Process everything",
+                subject=pipeline.track,
+                url=f"{reverse('tracks:track', args=[pipeline.track_id])}#pipeline",
+                status=pipeline.status,
+                status_label=pipeline.get_status_display(),
+                is_active=pipeline.is_active,
+                percent=info["percent"],
+                summary=f"{done} of {about}{total} step{'s' if total != 1 else ''} done"
+                + (f", {len(pipeline.skipped)} skipped" if pipeline.skipped else ""),
+                started_at=pipeline.created_at,
+                job_ids=[job.pk for job in steps],
+            )
+        )
+    return groups
 
 
 @track_panel("pipeline")

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -53,7 +53,10 @@ def _index_context(request, **extra):
         "querystring": params.urlencode(),
         "sort_labels": SORT_LABELS,
         "keys": KEYS,
-        "tags": Tag.objects.for_user(request.user).only("id", "name"),
+        # Tags are one table for tracks and samples: the filter offers only those on a track, or it finds nothing.
+        "tags": Tag.objects.for_user(request.user)
+        .filter(Exists(Track.objects.filter(tags=OuterRef("pk"))))
+        .only("id", "name"),
         "collections": Collection.objects.for_user(request.user).only("id", "name"),
         "statuses": Track.Status.choices,
         "library_empty": not filters.active and page.paginator.count == 0,

@@ -3,7 +3,9 @@
  * this origin only, so every behaviour hangs off data- attributes and delegated listeners here.
  *
  *   data-copy-target="#id"   on a button: copies the text of #id (a child [data-copy-label] says "Copied")
- *   data-confirm="Question?" on a form (or its submit button): asks window.confirm before it submits (htmx too)
+ *   data-confirm="Question?" on a form (or its submit button): asks in the app's dialog before it submits (htmx
+ *                            too); hx-confirm on an htmx element asks in the same dialog. data-confirm-yes,
+ *                            data-confirm-no and data-confirm-danger set its buttons (templates/includes/confirm_dialog.html)
  *   data-autodismiss         on a message: fades out after a few seconds
  *   data-dismiss             on a button inside a .message: removes the message
  *   data-since="<epoch s>"   fills the element with "5 min" style relative time (data-since-prefix prepended)
@@ -183,8 +185,58 @@ document.addEventListener("keydown", function (event) {
   });
 });
 
-// Confirm before submit. Capturing on document runs before htmx's own submit listener on the form, so a
-// cancelled confirm stops both a normal submit and an hx-post.
+/* --------------------------------------------------------- confirmation */
+function firstAttribute(elements, name) {
+  for (var i = 0; i < elements.length; i++) {
+    if (elements[i] && elements[i].hasAttribute && elements[i].hasAttribute(name)) {
+      return elements[i].getAttribute(name);
+    }
+  }
+  return null;
+}
+
+/* Ask `question` in the app's modal dialog; `answer(true)` once the user says yes, `answer(false)` for no, Esc or
+ * a click outside. `sources` (the submit button, the form, the htmx element) may name the buttons. */
+function ask(question, sources, answer) {
+  var dialog = document.querySelector("dialog[data-confirm-dialog]");
+  if (!dialog || typeof dialog.showModal !== "function") {
+    answer(window.confirm(question)); // a page without the dialog
+    return;
+  }
+  if (dialog.open) {
+    return; // one question at a time
+  }
+  var yes = dialog.querySelector("[data-confirm-yes]");
+  var no = dialog.querySelector("[data-confirm-no]");
+  var danger = firstAttribute(sources, "data-confirm-danger") !== null;
+  dialog.querySelector("[data-confirm-question]").textContent = question;
+  yes.textContent = firstAttribute(sources, "data-confirm-yes") || "Yes";
+  no.textContent = firstAttribute(sources, "data-confirm-no") || "No";
+  yes.className = "btn " + (danger ? "btn-danger-solid" : "btn-primary");
+  dialog.classList.toggle("is-danger", danger);
+  var back = document.activeElement;
+  dialog.returnValue = "";
+  dialog.addEventListener("close", function closed() {
+    dialog.removeEventListener("close", closed);
+    if (back && back.isConnected && typeof back.focus === "function") {
+      back.focus();
+    }
+    answer(dialog.returnValue === "yes");
+  });
+  dialog.showModal();
+  (danger ? no : yes).focus(); // for what cannot be undone, Enter says no
+}
+
+// A click on the backdrop (the dialog element itself, outside its body) says no.
+document.addEventListener("click", function (event) {
+  if (event.target.matches && event.target.matches("dialog[data-confirm-dialog][open]")) {
+    event.target.close("");
+  }
+});
+
+// Confirm before submit. Capturing on document runs before htmx's own submit listener on the form, so a "no"
+// stops both a normal submit and an hx-post. A "yes" clicks the same button again, so the form sends its value
+// (htmx reads the button clicked last) and this time goes through.
 document.addEventListener(
   "submit",
   function (event) {
@@ -192,13 +244,46 @@ document.addEventListener(
     var submitter = event.submitter;
     var question =
       (submitter && submitter.getAttribute("data-confirm")) || (form.getAttribute && form.getAttribute("data-confirm"));
-    if (question && !window.confirm(question)) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
+    if (!question) {
+      return;
     }
+    if (form._confirmed) {
+      form._confirmed = false;
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    ask(question, [submitter, form], function (yes) {
+      if (!yes || !form.isConnected) {
+        return;
+      }
+      form._confirmed = true;
+      window.setTimeout(function () {
+        form._confirmed = false; // in case nothing was submitted after all (a field the browser found invalid)
+      }, 0);
+      if (submitter && submitter.isConnected) {
+        submitter.click();
+      } else {
+        form.requestSubmit();
+      }
+    });
   },
   true
 );
+
+// hx-confirm asks in the same dialog; htmx sends the request once it is told yes.
+document.addEventListener("htmx:confirm", function (event) {
+  var question = event.detail.question;
+  if (!question) {
+    return;
+  }
+  event.preventDefault();
+  ask(question, [event.detail.elt], function (yes) {
+    if (yes) {
+      event.detail.issueRequest(true);
+    }
+  });
+});
 
 /* ----------------------------------------------------------------- htmx */
 // Partials re-rendered with form errors come back as 400: swap them in so the errors show.

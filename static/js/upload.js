@@ -13,12 +13,19 @@
  *   data-done-url        show "Go to library" when a batch is done (the Upload page)
  *
  * Files dropped anywhere on the page go to the page's first uploader, instead of the browser opening them.
+ *
+ * An uploaded file is analysed next: its row says "analysing" until the analysis ends, then "analysed" (or why the
+ * analysis failed). On the Library page it reads the track's own row, which polls its status; elsewhere it asks
+ * the API (GET data-api-url + id) every few seconds.
  */
 import { matching } from "./lib/dom.js";
 import { plural } from "./lib/format.js";
 
 var PARALLEL = 2;
 var ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+var ANALYSIS_POLL_MS = 3000;
+var ANALYSIS_POLL_LIMIT = 200; // ten minutes: a longer analysis is followed on the track's page
+var PROCESSING = ["pending", "analysing"];
 
 function csrfToken(form) {
   var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -96,6 +103,7 @@ function Uploader(form) {
   this.trackUrl = form.getAttribute("data-track-url");
   this.maxBytes = (parseFloat(form.getAttribute("data-max-mb")) || 0) * 1e6;
   this.queue = [];
+  this.items = [];
   this.active = 0;
   this.batch = null;
   this.dragDepth = 0;
@@ -189,6 +197,7 @@ Uploader.prototype.createItem = function (file) {
     self.cancel(item);
   });
   this.list.appendChild(node);
+  this.items.push(item);
   return item;
 };
 
@@ -240,8 +249,12 @@ Uploader.prototype.send = function (item) {
       body = null;
     }
     if (xhr.status === 201 && body) {
-      self.finish(item, "done", "Uploaded — analysing.", body.id ? self.trackUrl.replace(ZERO_UUID, body.id) : null,
-        "Open track");
+      var analysing = PROCESSING.indexOf(body.status) !== -1;
+      self.finish(item, "done", analysing ? "Uploaded — analysing." : "Uploaded.",
+        body.id ? self.trackUrl.replace(ZERO_UUID, body.id) : null, "Open track");
+      if (analysing && body.id) {
+        self.followAnalysis(item, body.id);
+      }
     } else if (xhr.status === 200 && body && body.duplicate) {
       self.finish(item, "duplicate", body.detail || "You already have this file.",
         body.id ? self.trackUrl.replace(ZERO_UUID, body.id) : null, "Open it");
@@ -305,6 +318,103 @@ Uploader.prototype.finish = function (item, outcome, text, href, linkLabel) {
   }
 };
 
+/* ------------------------------------------------------------ analysis */
+Uploader.prototype.followAnalysis = function (item, trackId) {
+  item.trackId = trackId;
+  item.polls = 0;
+  item.node.setAttribute("data-upload-track", trackId);
+  item.node.classList.add("is-analysing");
+  this.scheduleAnalysisCheck(item);
+};
+
+Uploader.prototype.scheduleAnalysisCheck = function (item) {
+  var self = this;
+  window.clearTimeout(item.analysisTimer);
+  if (!item.node.isConnected || !item.node.classList.contains("is-analysing") || item.polls >= ANALYSIS_POLL_LIMIT) {
+    return;
+  }
+  item.analysisTimer = window.setTimeout(function () {
+    item.polls += 1;
+    self.checkAnalysis(item);
+  }, ANALYSIS_POLL_MS);
+};
+
+/* The track's row on this page (the Library), which polls its own status; else the API. */
+Uploader.prototype.checkAnalysis = function (item) {
+  var self = this;
+  var row = document.getElementById("track-" + item.trackId);
+  if (row) {
+    this.analysisFromRow(item, row);
+    this.scheduleAnalysisCheck(item);
+    return;
+  }
+  var xhr = new XMLHttpRequest();
+  xhr.open("GET", this.apiUrl + item.trackId + "/", true);
+  xhr.withCredentials = true;
+  xhr.setRequestHeader("Accept", "application/json");
+  xhr.addEventListener("loadend", function () {
+    var body = null;
+    try {
+      body = JSON.parse(xhr.responseText);
+    } catch (error) {
+      body = null;
+    }
+    if (xhr.status === 200 && body && body.status) {
+      self.analysisEnded(item, body.status, body.error);
+    } else if (xhr.status === 404) {
+      self.analysisEnded(item, "gone");
+    }
+    self.scheduleAnalysisCheck(item);
+  });
+  xhr.send();
+};
+
+Uploader.prototype.analysisFromRow = function (item, row) {
+  if (row.classList.contains("is-ready")) {
+    this.analysisEnded(item, "ready");
+  } else if (row.classList.contains("is-failed")) {
+    var error = row.querySelector(".row-error");
+    this.analysisEnded(item, "failed", error ? error.getAttribute("title") : "");
+  }
+};
+
+Uploader.prototype.analysisEnded = function (item, status, error) {
+  if (PROCESSING.indexOf(status) !== -1 || !item.node.classList.contains("is-analysing")) {
+    return;
+  }
+  item.node.classList.remove("is-analysing");
+  window.clearTimeout(item.analysisTimer);
+  var link = item.message.querySelector("a");
+  var text;
+  if (status === "ready") {
+    text = "Uploaded and analysed.";
+  } else if (status === "failed") {
+    item.node.classList.add("is-analysis-failed");
+    text = "Uploaded, but the analysis failed" + (error ? ": " + error : ".");
+  } else {
+    text = "Uploaded; the track has since been deleted.";
+    link = null;
+  }
+  item.message.textContent = text + " ";
+  if (link) {
+    item.message.appendChild(link);
+  }
+};
+
+/* A library row that htmx swapped in (its own polling, or the refreshed list) brings its track's status now. */
+Uploader.prototype.syncRows = function (root) {
+  var self = this;
+  matching(root, "tr.track-row[id^='track-']").forEach(function (row) {
+    var node = self.list.querySelector(".upload-item.is-analysing[data-upload-track='" + row.id.slice(6) + "']");
+    var item = node && self.items.filter(function (candidate) {
+      return candidate.node === node;
+    })[0];
+    if (item) {
+      self.analysisFromRow(item, row);
+    }
+  });
+};
+
 Uploader.prototype.updateSummary = function () {
   var batch = this.batch;
   if (!batch) {
@@ -349,6 +459,9 @@ Uploader.prototype.clearFinished = function () {
       node.remove();
     }
   });
+  this.items = this.items.filter(function (item) {
+    return item.node.isConnected;
+  });
   if (!this.list.children.length) {
     this.summary.hidden = true;
     if (this.doneLink) {
@@ -382,6 +495,9 @@ function enhance(root) {
 enhance(document);
 document.addEventListener("htmx:load", function (event) {
   enhance(event.detail.elt);
+  uploaders.forEach(function (uploader) {
+    uploader.syncRows(event.detail.elt);
+  });
 });
 
 // Files dragged over the window light up the drop zone; dropped anywhere, they are uploaded, not opened.

@@ -59,6 +59,15 @@ def full_page_screenshot(browser, tmp_path, name: str) -> None:
         browser.set_window_size(width, height)
 
 
+def confirm_in_dialog(browser, wait, label: str) -> None:
+    """Say yes in the app's confirmation dialog (templates/includes/confirm_dialog.html)."""
+    from selenium.webdriver.common.by import By
+
+    yes = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "dialog[data-confirm-dialog][open] [data-confirm-yes]"))
+    assert yes.text == label
+    yes.click()
+
+
 def bass_notes(seconds: float) -> list:
     """The fake bass stem's line (tests/browser/conftest.py): a root plucked on every beat at 120 BPM."""
     roots = [33, 38, 40, 33]  # A1, D2, E2, A1: a chord every two seconds
@@ -161,9 +170,9 @@ def test_the_piano_roll_plays_zooms_and_seeks(live_server, browser, django_user_
     assert link.get_attribute("href").endswith(reverse("midi:midi_file", args=[clip.pk]))
     collect_console()
 
-    # Delete asks, then lands on the track's page with a message.
+    # Delete asks (the app's dialog), then lands on the track's page with a message.
     browser.find_element(By.CSS_SELECTOR, ".danger-zone .btn-danger").click()
-    wait.until(EC.alert_is_present()).accept()
+    confirm_in_dialog(browser, wait, "Delete MIDI")
     wait.until(lambda d: d.current_url.endswith(reverse("tracks:track", args=[track.pk])))
     try:
         wait.until(lambda d: "Deleted the bass MIDI clip." in d.find_element(By.ID, "main").text)
@@ -268,7 +277,7 @@ def test_the_karaoke_view_follows_the_words_and_saves_edits(live_server, browser
     # Revert asks first, then brings Whisper's words back.
     card.find_element(By.CSS_SELECTOR, "[data-karaoke-mode='edit']").click()
     card.find_element(By.CSS_SELECTOR, ".karaoke-revert").click()
-    wait.until(EC.alert_is_present()).accept()
+    confirm_in_dialog(browser, wait, "Revert")
     wait.until(lambda d: "Reverted" in d.find_element(By.CSS_SELECTOR, ".karaoke-notice").text)
     assert not card.find_elements(By.CSS_SELECTOR, "[data-edited-badge]")
     assert not Lyrics.objects.get(pk=lyrics.pk).edited

@@ -146,6 +146,26 @@ def test_a_failed_separation_skips_only_what_needs_stems(user, tmp_path, setting
     assert Track.objects.get(pk=track.pk).status == "ready"  # the analysis stays
 
 
+def test_a_cancelled_separation_that_is_retried_and_succeeds_unblocks_its_steps(user, tmp_path, models):
+    track = upload(user, tmp_path)
+    pipeline = do_process_track(track, options=OPTIONS)
+    perform_job("analyse", str(pipeline.jobs.get(kind="analyse").pk))
+    separation = pipeline.jobs.get(kind="separate")
+    jobs.cancel(separation)  # the step alone, from the Jobs page: the pipeline goes on without its stems
+    pipeline.refresh_from_db()
+    assert pipeline.status == "partial"
+    assert pipeline.skipped == dict.fromkeys(("slice", "midi", "lyrics"), "separation was cancelled")
+
+    jobs.retry(separation)
+    pipeline.refresh_from_db()
+    assert pipeline.status == "running"
+    assert pipeline.skipped == {}  # waiting for the separation again, not skipped
+    pipeline = drain(pipeline)
+    assert pipeline.skipped == {}
+    assert pipeline.status == "succeeded", {j.step: j.status for j in pipeline.jobs.all()}
+    assert set(steps(pipeline)) >= {"slice:drums", "midi:bass", "lyrics:vocals"}
+
+
 def test_without_separation_the_later_steps_use_the_full_mix(user, tmp_path, models):
     track = upload(user, tmp_path)
     pipeline = drain(do_process_track(track, steps=["slice", "midi", "lyrics"], options=OPTIONS))

@@ -114,3 +114,18 @@ def test_library_page_runs_a_constant_number_of_queries(user_client, user, djang
         services.do_set_track_tags(make_track(user, title=f"u{i}"), ["a", "c"])
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert user_client.get("/").status_code == 200
+
+
+def test_the_tag_filter_lists_only_the_tags_of_my_tracks(user_client, user, other_user):
+    from samples.services import do_set_sample_tags
+    from tests.samples.test_sample_pages import make_sample
+
+    track = make_track(user, title="Tagged Song")
+    services.do_set_track_tags(track, ["house"])
+    do_set_sample_tags(make_sample(user, track), ["punchy"])  # tags live in one table, shared with samples
+    services.do_set_track_tags(make_track(other_user, title="Theirs"), ["techno"])
+    page = user_client.get("/").content.decode()
+    options = page.split('id="filter-tag"', 1)[1].split("</select>", 1)[0]
+    assert 'value="house"' in options
+    assert 'value="punchy"' not in options and 'value="techno"' not in options
+    assert "Tagged Song" in user_client.get("/?tag=house").content.decode()
