@@ -29,6 +29,18 @@ def isolated_media(settings, tmp_path_factory):
     return media
 
 
+# The hasher every test but the sign-in ones uses (see fast_passwords). Django's own PBKDF2 takes ~0.3 s of CPU
+# per hash by design, and the suite creates ~400 users: over two minutes of CPU that test nothing about hashing.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """A fast hasher for the users tests make. The modules about signing in (test_auth_flows, test_api_tokens,
+    test_commands) override this fixture with one that keeps the production hashers."""
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+
+
 @pytest.fixture
 def password():
     return PASSWORD
