@@ -148,7 +148,7 @@ class WorkerProcess:
                 raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()}")
             if any(set(self.queues) <= set(w["queues"]) for w in live_workers()):
                 return self
-            time.sleep(0.2)
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"worker did not report a heartbeat within {timeout} s:\n{self.log_path.read_text()}")
 
