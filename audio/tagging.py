@@ -29,9 +29,9 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
-import scipy.fft
-import scipy.signal
-import scipy.sparse
+
+# scipy (fft, signal, sparse) is imported where it is used: the worker and web processes import this module when
+# Django loads the apps (samples.tasks), and scipy.signal alone costs ~0.8 s of CPU at every process start.
 
 __all__ = [
     "ANALYSIS_SR",
@@ -178,6 +178,9 @@ def _mel_to_hz(mel):
 @lru_cache(maxsize=1)
 def _analysis_tables():
     """Window, mel filterbank (bins x mels, area-normalised triangles) and bin frequencies, made once."""
+    import scipy.signal
+    import scipy.sparse
+
     window = scipy.signal.get_window("hann", N_FFT).astype(np.float32)
     freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_SR)
     edges = _mel_to_hz(np.linspace(_hz_to_mel(FMIN), _hz_to_mel(FMAX), N_MELS + 2))
@@ -201,6 +204,8 @@ def _analysis_tables():
 @lru_cache(maxsize=16)
 def _resampler(sr: int):
     """(up, down, FIR taps) taking `sr` to ANALYSIS_SR with scipy's polyphase resampler, designed once per rate."""
+    import scipy.signal
+
     ratio = Fraction(ANALYSIS_SR, sr).limit_denominator(1000)
     up, down = ratio.numerator, ratio.denominator
     max_rate = max(up, down)
@@ -211,6 +216,8 @@ def _resampler(sr: int):
 
 def to_analysis_rate(mono: np.ndarray, sr: int) -> np.ndarray:
     """Mono float audio at `sr` resampled to ANALYSIS_SR (22.05 kHz), float32. The same code for training and use."""
+    import scipy.signal
+
     mono = np.asarray(mono, dtype=np.float32)
     if sr == ANALYSIS_SR:
         return mono
@@ -253,6 +260,8 @@ def _periodicity(x: np.ndarray, start: int) -> np.ndarray:
     f0 comes from the normalised autocorrelation (the shortest lag within 10% of the best, so no octave-down
     errors); harmonic levels are the peaks of the windowed spectrum near each multiple of f0, in dB relative to the
     strongest, /20. Zeros where there is no window (a short sound)."""
+    import scipy.fft
+
     out = np.zeros(4 + N_HARMONICS, dtype=np.float64)
     seg = x[start : start + PITCH_WINDOW].astype(np.float64)
     if len(seg) < PITCH_WINDOW // 2:
@@ -308,6 +317,8 @@ def _periodicity(x: np.ndarray, start: int) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def _harmonic_window(n: int) -> np.ndarray:
+    import scipy.signal
+
     return scipy.signal.get_window("hann", n)
 
 
@@ -328,6 +339,8 @@ def feature_names() -> list[str]:
 
 def features(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """The fixed-size float32 feature vector of a one-shot, as the classifier sees it (training uses this too)."""
+    import scipy.fft
+
     sr = int(sample_rate)
     if sr <= 0:
         raise ValueError(f"bad sample rate {sample_rate!r}")

@@ -6,6 +6,7 @@ Usable from any test (engines, processing jobs, upload views): nothing here need
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import tempfile
@@ -88,6 +89,17 @@ def chord_progression(
     two seconds per chord: a progression that defines its key without ambiguity (the major V rules out the
     relative major).
     """
+    bar = _chord_bar(key, scale, sr)
+    frames = round(seconds * sr)
+    full = np.tile(bar, frames // len(bar) + 1)[:frames]
+    full *= amplitude / np.max(np.abs(full))
+    return _as_channels(full, channels)
+
+
+@functools.lru_cache(maxsize=16)
+def _chord_bar(key: str, scale: str, sr: int) -> np.ndarray:
+    """One bar of chord_progression (the same for every length: made once per key, scale and rate; read-only,
+    chord_progression tiles it into an array of its own)."""
     tonic = 48 + NOTE_NAMES.index(key)  # MIDI note in the octave C3..B3
     third = 3 if scale == "minor" else 4
     chords = [
@@ -113,10 +125,8 @@ def chord_progression(
                 signal += weight * np.sin(2 * np.pi * f * harmonic * t)
         rendered.append(signal * envelope)
     bar = np.concatenate(rendered)
-    frames = round(seconds * sr)
-    full = np.tile(bar, frames // len(bar) + 1)[:frames]
-    full *= amplitude / np.max(np.abs(full))
-    return _as_channels(full, channels)
+    bar.flags.writeable = False
+    return bar
 
 
 # ---------------------------------------------------------------------------------------------------- files

@@ -10,6 +10,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.db.backends.signals import connection_created
 
 from jobs.heartbeat import live_workers
 
@@ -47,6 +48,32 @@ def isolated_media(settings, tmp_path_factory):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": media}},
     }
     return media
+
+
+# The hasher every test but the sign-in ones uses (see fast_passwords). Django's own PBKDF2 takes ~0.3 s of CPU
+# per hash by design, and the suite creates ~400 users: over two minutes of CPU that test nothing about hashing.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """A fast hasher for the users tests make. The modules about signing in (test_auth_flows, test_api_tokens,
+    test_commands) override this fixture with one that keeps the production hashers."""
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+
+
+def _without_fsync(sender, connection, **kwargs):
+    """The test databases are thrown away after the run, so their commits need not wait for the disk: SQLite
+    hands them to the OS without fsync, PostgreSQL commits asynchronously. Nothing else changes: a commit is
+    visible to every other connection (the worker processes') the moment it returns, and locking is the same."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA synchronous = OFF")
+        elif connection.vendor == "postgresql":
+            cursor.execute("SET synchronous_commit TO off")
+
+
+connection_created.connect(_without_fsync, dispatch_uid="tests.conftest.without_fsync")
 
 
 @pytest.fixture
@@ -141,7 +168,7 @@ class WorkerProcess:
                 raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()}")
             if any(set(self.queues) <= set(w["queues"]) for w in live_workers()):
                 return self
-            time.sleep(0.2)
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"worker did not report a heartbeat within {timeout} s:\n{self.log_path.read_text()}")
 

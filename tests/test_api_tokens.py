@@ -6,6 +6,12 @@ from accounts.services import do_create_api_token
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords():
+    """These tests are about passwords: they sign in, hash and check with the production hashers (this overrides
+    the fast hasher of tests/conftest.py)."""
+
+
 def test_anonymous_api_calls_get_401_and_no_data(api_client, user):
     do_create_api_token(user, "script")
     for url in ("/api/me/", "/api/auth/tokens/", "/api/schema/", "/api/docs/"):

@@ -9,6 +9,12 @@ from tests.isolation_fixtures import OWNED_APPS
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords():
+    """These tests are about passwords: they sign in, hash and check with the production hashers (this overrides
+    the fast hasher of tests/conftest.py)."""
+
+
 def test_every_page_needs_a_login(client):
     for url in ("/", "/samples/", "/jobs/", "/account/"):
         response = client.get(url)

@@ -5,6 +5,12 @@ from django.core.management import call_command
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords():
+    """These tests are about passwords: they sign in, hash and check with the production hashers (this overrides
+    the fast hasher of tests/conftest.py)."""
+
+
 def test_ensure_admin_creates_the_first_admin_and_prints_the_password_once(capsys):
     call_command("ensure_admin")
     out = capsys.readouterr().out

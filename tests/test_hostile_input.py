@@ -291,16 +291,16 @@ def _wait_for_job(track_id, timeout=90):
         job = Job.objects.filter(subject_id=track_id).first()
         if job and not job.is_active:
             return job
-        time.sleep(0.25)
+        time.sleep(0.05)
     raise AssertionError(f"the job of track {track_id} did not finish in {timeout} s")
 
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_that_meets_an_unanalysable_file_goes_on_to_the_next_job(api_client, user, tmp_path, worker_factory):
-    worker = worker_factory("cpu")
     api_client.force_authenticate(user)
-    # Valid at upload, then damaged in storage (bit rot): only analysis can find out.
+    # Valid at upload, then damaged in storage (bit rot): only analysis can find out. The worker starts once the
+    # file is damaged, so it cannot analyse the good file first (its next poll could come before the write).
     good = af.write(tmp_path / "a.flac", af.tone(440, 3.0), fmt="flac").read_bytes()
     response = post_api(api_client, good, "a.flac")
     assert response.status_code == 201, response.content
@@ -308,6 +308,7 @@ def test_a_worker_that_meets_an_unanalysable_file_goes_on_to_the_next_job(api_cl
     track = Track.objects.get(pk=bad_id)
     with default_storage.open(track.original.name, "wb") as fh:
         fh.write(good[:300] + hc.flac_silence_bomb(tmp_path / "bomb.flac", seconds=5).read_bytes()[40:] * 3)
+    worker = worker_factory("cpu")
     job = _wait_for_job(bad_id)
     assert job.status == "failed"
     assert job.error and GENERIC_FAILURE not in job.error, job.error

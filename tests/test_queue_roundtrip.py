@@ -20,7 +20,7 @@ def _wait_handled(ping, timeout=30):
         ping.refresh_from_db()
         if ping.handled_at:
             return ping
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise AssertionError(f"{ping} was not handled within {timeout} s")
 
 

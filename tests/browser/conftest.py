@@ -5,14 +5,19 @@ store them (stems.services.do_store_stems) from synthetic parts of a generated s
 line, chords and a "voice". They are fixtures for the UI only, not a separation.
 """
 
+import contextlib
+import copy
+import hashlib
 import os
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
 from django.urls import reverse
 
+from audio import analysis
 from audio.analysis import waveform_peaks
 from jobs.services import perform as perform_job
 from stems import services as stems_services
@@ -61,6 +66,46 @@ def fake_stem_signals(seconds: float) -> dict[str, np.ndarray]:
     return {name: np.stack([signal[:frames], signal[:frames]]).astype(np.float32) for name, signal in parts.items()}
 
 
+# Per test process: the fake song's files, made once for each length (numpy, soundfile and four ffmpeg MP3
+# encodes), and the analysis engine's result for each song file. Both are pure functions of their input; every
+# call still writes its own files and runs the real upload, analysis job and do_store_stems.
+_FAKE_SONG_FILES: dict[float, dict] = {}
+_ANALYSES: dict[tuple, dict] = {}
+
+
+def _fake_song_files(seconds: float) -> dict:
+    """{"song": WAV bytes, name: (FLAC bytes, preview MP3 bytes, peaks)} of the fake song of this length."""
+    if seconds not in _FAKE_SONG_FILES:
+        signals = fake_stem_signals(seconds)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            song = np.clip(sum(signals.values()), -1, 1)
+            made = {"song": af.write(folder / "song.wav", song, SR, "wav").read_bytes()}
+            for name in FAKE_STEM_NAMES:
+                flac = af.write(folder / f"{name}.flac", signals[name], SR, "flac")
+                preview = folder / f"{name}.preview.mp3"
+                af.ffmpeg(["-i", str(flac), "-c:a", "libmp3lame", "-b:a", "128k", str(preview)])
+                made[name] = (flac.read_bytes(), preview.read_bytes(), waveform_peaks(signals[name]))
+        _FAKE_SONG_FILES[seconds] = made
+    return _FAKE_SONG_FILES[seconds]
+
+
+@contextlib.contextmanager
+def _analysis_remembered():
+    """analysis.analyse_file, computed once per file content and arguments in this process (it is
+    deterministic, and tests/audio/test_analysis.py tests it); each caller gets a copy of the result."""
+    real = analysis.analyse_file
+
+    def remembered(path, **kwargs):
+        key = (hashlib.sha256(Path(path).read_bytes()).hexdigest(), tuple(sorted(kwargs.items())))
+        if key not in _ANALYSES:
+            _ANALYSES[key] = real(path, **kwargs)
+        return copy.deepcopy(_ANALYSES[key])
+
+    with mock.patch.object(analysis, "analyse_file", remembered):
+        yield
+
+
 def make_track_with_fake_stems(user, folder: Path, *, seconds: float = 6.0, title: str = "Stem test song"):
     """Upload the song (the sum of its parts) through do_upload_track, analyse it in this process, and store
     the parts as an htdemucs stem set through do_store_stems. Returns (track, stem_set)."""
@@ -70,26 +115,29 @@ def make_track_with_fake_stems(user, folder: Path, *, seconds: float = 6.0, titl
     from stems.models import StemSet
 
     folder.mkdir(parents=True, exist_ok=True)
-    signals = fake_stem_signals(seconds)
-    song = np.clip(sum(signals.values()), -1, 1)
-    song_path = af.write(folder / "song.wav", song, SR, "wav")
+    files = _fake_song_files(seconds)
+    song_path = folder / "song.wav"
+    song_path.write_bytes(files["song"])
     upload = SimpleUploadedFile(f"{title}.wav", song_path.read_bytes(), content_type="audio/wav")
     track = tracks_services.do_upload_track(user, upload, title=title, artist="Stemcrate Tests").track
-    perform_job("analyse", str(Job.objects.about(track).latest("queued_at").pk))
+    with _analysis_remembered():
+        perform_job("analyse", str(Job.objects.about(track).latest("queued_at").pk))
     track.refresh_from_db()
 
     stems = []
     for name in FAKE_STEM_NAMES:
-        flac = af.write(folder / f"{name}.flac", signals[name], SR, "flac")
+        flac_bytes, preview_bytes, peaks = files[name]
+        flac = folder / f"{name}.flac"
+        flac.write_bytes(flac_bytes)
         preview = folder / f"{name}.preview.mp3"
-        af.ffmpeg(["-i", str(flac), "-c:a", "libmp3lame", "-b:a", "128k", str(preview)])
+        preview.write_bytes(preview_bytes)
         stems.append(
             {
                 "name": name,
                 "path": str(flac),
                 "preview_path": str(preview),
-                "peaks": waveform_peaks(signals[name]),
-                "duration": signals[name].shape[1] / SR,
+                "peaks": list(peaks),
+                "duration": round(seconds * SR) / SR,
                 "sample_rate": SR,
                 "channels": 2,
             }

@@ -106,7 +106,7 @@ def test_it_runs_every_job_queued_before_a_redis_restart_exactly_once(
     while time.monotonic() < deadline:
         if not Job.objects.filter(pk__in=[j.pk for j in jobs], status__in=Job.ACTIVE).exists():
             break
-        time.sleep(0.25)
+        time.sleep(0.05)
     for job in jobs:
         job.refresh_from_db()
         assert job.status == Job.Status.SUCCEEDED, (job.status, job.error)

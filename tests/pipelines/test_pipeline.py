@@ -231,7 +231,7 @@ def test_real_workers_run_the_whole_pipeline(user, tmp_path, models, worker_fact
         pipeline.refresh_from_db()
         if not pipeline.is_active:
             break
-        time.sleep(0.5)
+        time.sleep(0.05)
     assert pipeline.status == "succeeded", {j.step: (j.status, j.error) for j in pipeline.jobs.all()}
     assert len(steps(pipeline)) == 7
     assert Lyrics.objects.filter(track=track).count() == 1 and MidiClip.objects.filter(track=track).count() == 2

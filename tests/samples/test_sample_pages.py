@@ -32,12 +32,6 @@ BULK = reverse("samples:samples_bulk")
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The user fixtures hash a password each; a fast hasher keeps these many small tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def tiny_wav(seconds=0.05, rate=8000) -> bytes:
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:

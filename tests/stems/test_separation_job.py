@@ -43,7 +43,7 @@ def wait_for(job_id, timeout=120):
         job = Job.objects.get(pk=job_id)
         if not job.is_active:
             return job
-        time.sleep(0.25)
+        time.sleep(0.05)
     raise AssertionError(f"job still {Job.objects.get(pk=job_id).status} after {timeout} s")
 
 

@@ -20,7 +20,7 @@ def wait_until_done(track_id, timeout=90):
         track = Track.objects.get(pk=track_id)
         if not track.is_processing:
             return track
-        time.sleep(0.25)
+        time.sleep(0.05)
     raise AssertionError(f"track {track_id} still {Track.objects.get(pk=track_id).status} after {timeout} s")
 
 
