@@ -12,7 +12,8 @@ my collection, slice the owner's stem on my track), and so are the lists, search
 walked on its own terms. Object ids in URLs must be UUIDs matched by the uuid converter.
 
 A new route is covered the moment it is added: a parameter this file cannot fill fails the test and says to add
-it to PARAMS (or API_BASENAMES for a router's `pk`). Routes are left out only through SKIPPED, each with why.
+it to PARAMS (or API_BASENAMES for a router's `pk`, ROUTE_PARAMS for one route's own). Routes are left out only
+through SKIPPED, each with why.
 """
 
 import contextlib
@@ -51,6 +52,11 @@ PARAMS = {
     "job_id": "jobs",
     "pipeline_id": "pipeline",
     "token_id": "token",
+}
+# A parameter that names fewer of the owner's objects on one route than PARAMS says: route -> {parameter: source}.
+ROUTE_PARAMS = {
+    # A job's group row (the Jobs page's pipeline row): only a job that is a step of a pipeline is in a group.
+    "jobs:job_group": {"job_id": "pipeline_jobs"},
 }
 # A router's `pk`: the router basename -> the object.
 API_BASENAMES = {
@@ -193,6 +199,8 @@ def source_of(route: Route, param: str) -> str | None:
     """Where a parameter's values come from: "values", a key of Library.objects, "jobs"; None if unknown."""
     if param in VALUES:
         return "values"
+    if param in ROUTE_PARAMS.get(route.name, {}):
+        return ROUTE_PARAMS[route.name][param]
     if param == "pk":
         return API_BASENAMES.get(getattr(route.callback, "initkwargs", {}).get("basename"))
     return PARAMS.get(param)
@@ -205,6 +213,8 @@ def candidates(route: Route, param: str, lib) -> list[str]:
         return list(VALUES[param])
     if source == "jobs":
         return [str(job.pk) for job in lib.jobs.values()]
+    if source == "pipeline_jobs":
+        return [str(job.pk) for job in lib.objects["pipeline"].jobs.order_by("queued_at")]
     return [str(lib.objects[source].pk)]
 
 
