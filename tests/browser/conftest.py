@@ -194,3 +194,20 @@ def sign_in(browser, live_server, username: str, password: str) -> None:
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "form.form button[type='submit']").click()
     WebDriverWait(browser, 15).until(lambda d: d.current_url.rstrip("/") == live_server.url)
+
+
+# Screenshots the browser tests take for the docs and the session notes: var/screenshots/<name>.png, or under
+# STEMCRATE_SCREENSHOTS. Widths of the walkthrough: a laptop and a phone.
+DESKTOP = (1440, 900)
+PHONE = (390, 844)
+
+
+def save_screenshot(browser, name: str, size: tuple[int, int] | None = None) -> Path:
+    """Resize the window (when `size` is given) and save a PNG of the page as it is now. Returns its path."""
+    folder = Path(os.environ.get("STEMCRATE_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "var" / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    if size:
+        browser.set_window_size(*size)
+    path = folder / f"{name}.png"
+    browser.save_screenshot(str(path))
+    return path
