@@ -9,5 +9,6 @@ urlpatterns = [
     path("exports/<uuid:export_id>/", views.export_detail, name="export"),
     path("exports/<uuid:export_id>/delete", views.export_delete, name="export_delete"),
     path("media/exports/<uuid:export_id>/file", views.export_file, name="export_file"),
+    path("samples/selection.zip", views.samples_zip, name="samples_zip"),
     path("tracks/<uuid:track_id>/export", views.track_export, name="track_export"),
 ]

@@ -6,9 +6,11 @@ redirect to the export's page, which follows its job (partial "status", polled e
 or the job has ended, then 286) and offers the download, a retry after a failure, and delete.
 """
 
+import tempfile
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,7 +21,7 @@ from audio.export_audio import FORMATS, RATES
 from core.ids import parse_uuid
 from core.media import serve_file
 from exports import services as export_services
-from exports.build import DEFAULT_OPTIONS, PARTS
+from exports.build import DEFAULT_OPTIONS, PARTS, write_export
 from exports.models import Export
 from samples.models import Sample
 from tracks.models import Collection, Track
@@ -134,6 +136,58 @@ def _error_text(export) -> str:
 def export_file(request, export_id):
     export = _get_export_for_user(request, export_id)
     return serve_file(request, export.file.name, download_name=f"{export.name or 'Stemcrate export'}.zip")
+
+
+# A selection's ZIP is built inside the request (samples are short: about 0.1 s each to convert), so it is capped;
+# more than this goes through an export job on the Exports page.
+SELECTION_ZIP_MAX = 200
+
+
+def _selection_ids(request) -> list:
+    """Sample ids from `?ids=a,b` or repeated `ids`, in order and without duplicates; ValueError says what is wrong."""
+    raw = [part.strip() for value in request.GET.getlist("ids") for part in value.split(",") if part.strip()]
+    if not raw:
+        raise ValueError("Select at least one sample first.")
+    if len(raw) > SELECTION_ZIP_MAX:
+        raise ValueError(
+            f"A selection ZIP holds at most {SELECTION_ZIP_MAX} samples. For more, export your favourites or a "
+            "collection from the Exports page."
+        )
+    ids = []
+    for value in raw:
+        pk = parse_uuid(value)
+        if pk is None:
+            raise ValueError(f"“{value[:40]}” is not a sample id.")
+        ids.append(pk)
+    return list(dict.fromkeys(ids))
+
+
+@require_GET
+def samples_zip(request):
+    """The selected samples as one ZIP (`?ids=…&format=wav24`): the one-click download of the sample browser's
+    selection, and what a drag of several selected samples delivers (a browser drags one file at a time).
+    Laid out and named as an export: Artist - Title/Samples/Kick/Kick 41.wav, with manifest.json and .csv.
+    Bad input is a 400 with the reason; one sample that is missing or someone else's makes it a 404."""
+    try:
+        ids = _selection_ids(request)
+        fmt = request.GET.get("format") or DEFAULT_OPTIONS["format"]
+        if fmt not in FORMATS:
+            raise ValueError(f"Unknown format “{fmt[:20]}”. Choose one of: {', '.join(FORMATS)}.")
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    samples = Sample.objects.for_user(request.user).filter(pk__in=ids).defer("embedding")
+    if samples.count() != len(ids):
+        raise Http404("Some of the selected samples do not exist any more.")
+    handle = tempfile.TemporaryFile(prefix="stemcrate-selection-", suffix=".zip")  # noqa: SIM115 (FileResponse closes it)
+    try:
+        write_export(handle, request.user, samples=samples, options={"format": fmt, "include": ["samples"]})
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    count = len(ids)
+    name = f"Stemcrate samples ({count} sample{'' if count == 1 else 's'}).zip"
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")
 
 
 @require_GET

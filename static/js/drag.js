@@ -7,6 +7,11 @@
  *                              format chosen in a select[data-drag-format] (remembered in localStorage);
  *                              without it the file goes as it is, with data-drag-type and data-drag-ext
  *
+ *   form[data-drag-zip-url]    a selection (the sample browser's bulk form, whose checkboxes are name="ids"):
+ *                              dragging a selected item while two or more are selected drags one ZIP of them
+ *                              all (a browser drags one file at a time); its [data-selection-zip] button
+ *                              downloads the same ZIP in one click, in the chosen format
+ *
  * Chrome and Edge read "DownloadURL" (mime:name:absolute-url) and save the real file where it is dropped;
  * every browser also gets text/uri-list, which DAWs and file managers that take URLs accept. The URLs are the
  * owner's media URLs: anyone else gets a 404 from them.
@@ -52,6 +57,40 @@ function syncSelects() {
   Array.prototype.forEach.call(document.querySelectorAll("select[data-drag-format]"), function (select) {
     select.value = format;
   });
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-drag-format-value]"), function (input) {
+    input.value = format;
+  });
+}
+
+/* The ids ticked in a selection form (its own fields and those that name it with form="…"). */
+export function selectedIds(form) {
+  return Array.prototype.filter
+    .call(form.elements, function (field) {
+      return field.name === "ids" && field.checked;
+    })
+    .map(function (field) {
+      return field.value;
+    });
+}
+
+/* {type, name, url} of the ZIP of a selection form's ticked items, in the chosen format. */
+export function selectionZip(form) {
+  var ids = selectedIds(form);
+  var url = new URL(form.getAttribute("data-drag-zip-url"), window.location.href);
+  url.searchParams.set("ids", ids.join(","));
+  url.searchParams.set("format", dragFormat());
+  var name = "Stemcrate samples (" + ids.length + " sample" + (ids.length === 1 ? "" : "s") + ").zip";
+  return { type: "application/zip", name: name, url: url.href, count: ids.length };
+}
+
+/* The selection form `el` is ticked in, when two or more of its items are ticked and `el` is one of them. */
+function selectionOf(el) {
+  var box = el.querySelector('input[name="ids"]');
+  var form = box && box.form;
+  if (!box || !box.checked || !form || !form.hasAttribute("data-drag-zip-url")) {
+    return null;
+  }
+  return selectedIds(form).length > 1 ? form : null;
 }
 
 function markDraggable(root) {
@@ -65,7 +104,8 @@ document.addEventListener("dragstart", function (event) {
   if (!el || !event.dataTransfer) {
     return;
   }
-  var data = dragData(el);
+  var selection = selectionOf(el);
+  var data = selection ? selectionZip(selection) : dragData(el);
   event.dataTransfer.effectAllowed = "copy";
   event.dataTransfer.setData("DownloadURL", data.type + ":" + data.name + ":" + data.url);
   event.dataTransfer.setData("text/uri-list", data.url);
@@ -77,6 +117,17 @@ document.addEventListener("dragend", function (event) {
   var el = event.target && event.target.closest ? event.target.closest("[data-drag-url]") : null;
   if (el) {
     el.classList.remove("is-dragging");
+  }
+});
+
+document.addEventListener("click", function (event) {
+  var button = event.target && event.target.closest ? event.target.closest("[data-selection-zip]") : null;
+  if (!button || !button.form || !button.form.hasAttribute("data-drag-zip-url")) {
+    return;
+  }
+  event.preventDefault(); // the form itself posts its other actions (with htmx); this one is a download
+  if (selectedIds(button.form).length) {
+    window.location.assign(selectionZip(button.form).url);
   }
 });
 
