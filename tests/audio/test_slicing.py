@@ -7,7 +7,6 @@ recipes is measured by benchmarks/slicing.py, not here: these tests check behavi
 
 import itertools
 import json
-import time
 
 import mir_eval
 import numpy as np
@@ -262,7 +261,7 @@ def test_higher_sensitivity_gives_more_onsets(funk):
     assert len(pick(curve, 0.5, min_length=0.3)) < len(picked[10])
 
 
-def test_the_curve_is_small_enough_for_the_browser_and_pick_is_instant_on_three_minutes(funk):
+def test_the_curve_is_small_enough_for_the_browser_and_pick_reads_it_on_three_minutes(funk):
     reps = int(np.ceil(180 / funk.seconds))
     three_minutes = np.ascontiguousarray(np.tile(funk.samples, (1, reps))[:, : 180 * SR])
     curve = onset_curve(three_minutes, SR, source="drums")
@@ -274,13 +273,14 @@ def test_the_curve_is_small_enough_for_the_browser_and_pick_is_instant_on_three_
     payload = json.dumps(curve.to_json())
     assert len(payload) < 200_000
 
-    timings = []
-    for i in range(100):
-        started = time.perf_counter()
-        onsets = pick(curve, (i * 37 % 100) / 99, min_length=0.05)
-        timings.append(time.perf_counter() - started)
-    assert np.mean(timings) < 0.010  # a generous bound: it is about 0.05 ms
-    assert len(onsets) > 0
+    # Moving the sensitivity slider only re-picks from the curve (its speed is in benchmarks/slicing.py): more
+    # sensitivity never finds fewer onsets, and every pick is a sorted subset of the curve's candidates.
+    counts = []
+    for i in range(0, 100, 11):
+        onsets = np.asarray(pick(curve, i / 99, min_length=0.05))
+        assert np.all(np.diff(onsets) > 0) and np.isin(np.round(onsets, 6), np.round(curve.times, 6)).all()
+        counts.append(len(onsets))
+    assert counts == sorted(counts) and counts[-1] > counts[0] > 0, counts
 
 
 # ----------------------------------------------------------------------------------------- options & input
