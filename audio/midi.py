@@ -775,6 +775,7 @@ def transcribe(
 # ----------------------------------------------------------------------------------------------- MIDI files
 
 DEFAULT_BPM = 120.0  # only when the track has no detected tempo
+DRUM_CHANNEL = 9  # General MIDI's channel 10, counted from 0
 TICKS_PER_BEAT = 960
 BEND_RANGE = 2.0  # semitones: the General MIDI default range of the pitch wheel
 
@@ -844,6 +845,7 @@ def to_midi_bytes(
     name: str = "",
     multiple_pitch_bends: bool = False,
     division: int = 4,
+    channel: int = 0,
 ) -> bytes:
     """A standard MIDI file (type 1) of `notes` whose tempo is the track's `bpm` (DEFAULT_BPM only when None).
 
@@ -851,13 +853,16 @@ def to_midi_bytes(
     up with the audio in a DAW set to the same tempo. quantise=True snaps the notes to sixteenths first (the
     `beats` grid when given, see quantise()). program: General MIDI program 0-127. Bends are written with the
     default +-2 semitone range; overlapping notes keep theirs only with multiple_pitch_bends, which puts each
-    pitch on a channel of its own (one track per pitch, cycling through the 15 non-drum channels).
+    pitch on a channel of its own (one track per pitch, cycling through the 15 non-drum channels). channel: the
+    MIDI channel (0-15) of a single-channel part; DRUM_CHANNEL (9, General MIDI's channel 10) for a drum part.
     """
     import mido
 
     tempo_bpm = float(bpm) if bpm is not None else DEFAULT_BPM
     if not (np.isfinite(tempo_bpm) and 1.0 <= tempo_bpm <= 1000.0):
         raise ValueError(f"bpm must be between 1 and 1000; got {tempo_bpm:g}.")
+    if not 0 <= int(channel) <= 15:
+        raise ValueError("channel must be a MIDI channel number between 0 and 15.")
     if not 0 <= int(program) <= 127:
         raise ValueError("program must be a General MIDI program number between 0 and 127.")
     if quantise:
@@ -885,7 +890,7 @@ def to_midi_bytes(
     else:
         notes = notes if multiple_pitch_bends else _drop_overlapping_bends(notes)
         groups = {None: notes}
-        channel_of = {None: 0}
+        channel_of = {None: int(channel)}
     for key, group in groups.items():
         ch = channel_of[key]
         events: list[tuple[int, int, mido.Message]] = []  # (tick, order, message): note-offs before note-ons
@@ -902,7 +907,8 @@ def to_midi_bytes(
         events.sort(key=lambda e: (e[0], e[1]))
         track = mido.MidiTrack()
         track.append(mido.MetaMessage("track_name", name=name or "Stemcrate", time=0))
-        track.append(mido.Message("program_change", channel=ch, program=int(program), time=0))
+        if ch != DRUM_CHANNEL:  # the drum channel's kit is chosen by the instrument, not a program
+            track.append(mido.Message("program_change", channel=ch, program=int(program), time=0))
         last = 0
         for t, _, msg in events:
             track.append(msg.copy(time=t - last))
