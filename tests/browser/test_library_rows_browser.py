@@ -202,3 +202,35 @@ def test_play_a_track_from_its_row(live_server, browser, django_user_model, tmp_
 
     refused = csp_violations(console)
     assert not refused, "the Content-Security-Policy blocked something:\n" + "\n".join(refused)
+
+
+def test_a_row_that_finishes_analysing_gets_its_play_button(live_server, browser, django_user_model, tmp_path):
+    """A row polls while its track is analysed (no button then); the row htmx swaps in when analysis is over has
+    a button that shows and plays, with no page load in between."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tracks.models import Track
+
+    user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
+    track = make_analysed_track(user, tmp_path, "Late Tape", 262.0, seconds=4.0)
+    Track.objects.filter(pk=track.pk).update(status=Track.Status.ANALYSING)
+    sign_in(browser, live_server, "producer", PASSWORD)
+    browser.get(live_server.url + reverse("tracks:index"))
+    row = WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.ID, f"track-{track.pk}")))
+    assert not row.find_elements(By.CSS_SELECTOR, "[data-audition]")
+    browser.execute_script("window.notReloaded = true;")
+
+    Track.objects.filter(pk=track.pk).update(status=Track.Status.READY)
+    selector = f"#track-{track.pk} [data-audition-toggle]"
+    button = WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.CSS_SELECTOR, selector)))
+    assert browser.execute_script("return window.notReloaded === true;")
+    assert button.get_attribute("aria-label") == "Play Late Tape"
+    button.click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return document.querySelector('[data-audition-audio]').currentTime") > 0.3
+    )
+    assert button.get_attribute("aria-label") == "Pause"
+    refused = csp_violations([entry["message"] for entry in browser.get_log("browser")])
+    assert not refused, "the Content-Security-Policy blocked something:\n" + "\n".join(refused)
