@@ -40,7 +40,8 @@ def _index_context(request, **extra):
     filters = TrackFilters.from_params(request.GET)
     queryset = filters.apply(
         Track.objects.for_user(request.user)
-        .defer("peaks", "beats")
+        # The peaks draw each row's mini waveform (the "audition" partial); the beats are for the track page only.
+        .defer("beats")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name")))
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))

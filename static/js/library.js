@@ -13,6 +13,8 @@
  *                               without this script the form still posts them.
  *   details[data-popover]       (the track page's Export form) closes on a click outside it and on Escape,
  *                               which gives focus back to its summary.
+ *
+ * Each row's play button and mini waveform (auditions) are static/js/audition.js, a module of their own.
  */
 import { matching } from "./lib/dom.js";
 import { plural } from "./lib/format.js";
