@@ -14,7 +14,7 @@
  *   details[data-popover]       (the track page's Export form) closes on a click outside it and on Escape,
  *                               which gives focus back to its summary.
  *
- * Each row's play button and mini waveform (auditions) are static/js/audition.js, a module of their own.
+ * Each row's play button and mini waveform (auditions) are static/js/track_audition.js, a module of their own.
  */
 import { matching } from "./lib/dom.js";
 import { plural } from "./lib/format.js";
