@@ -49,5 +49,10 @@ class MidiClip(models.Model):
         return object_url("midi:midi", self.pk)
 
     @property
+    def is_drums(self) -> bool:
+        """A General MIDI drum part (audio.drum_midi), made from a drums stem or a drum loop."""
+        return self.preset == "drums"
+
+    @property
     def source_label(self):
         return "Full mix" if self.source == "mix" else self.source.replace("_", " ").capitalize()

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from audio.drum_midi import CLASSES
 from core.api import _absolute_url
 from midi.models import MidiClip
 
@@ -14,6 +15,20 @@ class MidiRequestSerializer(serializers.Serializer):
     max_freq = serializers.FloatField(required=False, allow_null=True, help_text="Hz")
     pitch_bends = serializers.BooleanField(required=False)
     quantise = serializers.BooleanField(required=False, help_text="Snap notes to the track's beat grid (1/16)")
+    drums = serializers.BooleanField(
+        required=False, help_text="Make a General MIDI drum part (always so for a drums stem): a drum loop or stem"
+    )
+    quantise_strength = serializers.FloatField(
+        required=False, min_value=0, max_value=1, help_text="Drums: 0 as played .. 1 on the grid (quantise: 1)"
+    )
+    humanise = serializers.BooleanField(required=False, help_text="Drums: a few ms and velocity points of life")
+    keep = serializers.ListField(
+        child=serializers.ChoiceField(choices=CLASSES), required=False, allow_empty=False,
+        help_text="Drums: the instruments to keep (default all)",
+    )  # fmt: skip
+    sensitivity = serializers.FloatField(
+        required=False, min_value=0, max_value=1, help_text="Drums: onset sensitivity, as the slicer's"
+    )
 
 
 class MidiClipSerializer(serializers.ModelSerializer):

@@ -3,6 +3,7 @@
 from django.core.files import File
 from django.db import transaction
 
+from audio import drum_midi
 from audio.midi import clean_options
 from core.quotas import check_rate
 from core.storage import delete_files_logged
@@ -51,16 +52,46 @@ def midi_preset_for(stem_name: str | None) -> str:
     return stem_name if stem_name in ("bass", "vocals", "piano", "guitar", "other") else "mix"
 
 
+DRUM_OPTIONS = ("drums", "quantise_strength", "humanise", "keep", "sensitivity")
+
+
+def drum_midi_params(options: dict | None) -> dict:
+    """The drum MIDI job's params from a request's options: `quantise` (on: full strength) or
+    `quantise_strength` (0..1), `humanise`, `keep` (instrument classes), `sensitivity`. ValueError says what is
+    wrong."""
+    options = {k: v for k, v in dict(options or {}).items() if v is not None and k != "drums"}
+    strength = options.pop("quantise_strength", None)
+    quantise = options.pop("quantise", False)
+    if isinstance(quantise, str):
+        quantise = quantise.lower() in ("1", "true", "on", "yes")
+    options["quantise"] = strength if strength is not None else (1.0 if quantise else 0.0)
+    unknown = set(options) - {"quantise", "humanise", "keep", "sensitivity"}
+    if unknown:
+        raise ValueError(f"Drum MIDI does not take: {', '.join(sorted(unknown))}.")
+    return drum_midi.clean_options(options)
+
+
+def is_drum_request(stem, options: dict | None) -> bool:
+    """A drums stem always becomes a drum part; any other source does when the request says `drums`."""
+    drums = (options or {}).get("drums", False)
+    if isinstance(drums, str):
+        drums = drums.lower() in ("1", "true", "on", "yes")
+    return bool(drums) or (stem is not None and stem.name == "drums")
+
+
 def do_request_midi(track, *, stem=None, options: dict | None = None):
-    """Queue an audio-to-MIDI conversion (cpu queue: Basic Pitch's ONNX model) of the track or one stem."""
+    """Queue an audio-to-MIDI conversion (cpu queue) of the track or one stem: Basic Pitch's ONNX model for
+    pitched parts, or a General MIDI drum part (audio.drum_midi) from a drums stem or a drum loop."""
 
     if stem is not None and stem.track_id != track.pk:
         raise ValueError("That stem belongs to another track.")
-    if stem is not None and stem.name == "drums":
-        raise ValueError("Drums have no notes for Basic Pitch to find: slice them into samples instead.")
     if stem is None and track.status != track.Status.READY:
         raise ValueError("This track has not been analysed yet; convert it once it is ready.")
-    options = dict(options or {})
+    if is_drum_request(stem, options):
+        params = drum_midi_params(options)
+        check_rate(track.owner, "job")
+        return create_job(track.owner, "drum_midi", subject=stem or track, params=params)
+    options = {k: v for k, v in dict(options or {}).items() if k not in ("drums",)}
     quantise = options.pop("quantise", False)
     if isinstance(quantise, str):
         quantise = quantise.lower() in ("1", "true", "on", "yes")

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audio import drum_midi
 from audio.midi import DEFAULT_BPM
 from core.media import serve_file
 from midi import services as midi_services
@@ -52,6 +53,8 @@ def _option_rows(clip):
         label = OPTION_LABELS.get(key, key.replace("_", " ").capitalize())
         if isinstance(value, bool):
             shown = "on" if value else "off"
+        elif isinstance(value, list):
+            shown = ", ".join(drum_midi.CLASS_LABELS.get(v, str(v)) for v in value)
         elif value is None or value == "":
             shown = "no limit"
         elif key in ("min_freq", "max_freq"):
@@ -79,6 +82,10 @@ def midi_page(request, clip_id):
         "duration": max(float(duration or 0), length),
         "source": clip.source,
         "label": clip.source_label,
+        # A drum part: the roll shows one named lane per drum note it holds (General MIDI channel 10), top to
+        # bottom as a DAW's drum editor lists them, instead of a keyboard.
+        "drums": clip.is_drums,
+        "lanes": [[pitch, name] for pitch, name in drum_midi.LANES if pitch in set(pitches)] if clip.is_drums else [],
     }
     context = {
         "clip": clip,
@@ -123,7 +130,10 @@ def track_midi(request, track_id):
     stem = None
     try:
         stem = _stem_from_post(request, track)
-        do_request_midi(track, stem=stem, options={"quantise": bool(request.POST.get("quantise"))})
+        options = {"quantise": bool(request.POST.get("quantise"))}
+        if request.POST.get("drums"):  # a drum loop uploaded as a track (a drums stem is always drums)
+            options["drums"] = True
+        do_request_midi(track, stem=stem, options=options)
         error = None
     except ValueError as exc:
         error = str(exc)

@@ -66,8 +66,9 @@ def _stems_context(request, track, **extra):
         stem_set.ordered_stems = sorted(
             stem_set.stems.all(), key=lambda s: Stem.ORDER.index(s.name) if s.name in Stem.ORDER else 99
         )
-        # What the set's "Audio to MIDI" and "Lyrics" rows offer: drums have no notes; lyrics come from vocals.
-        stem_set.midi_stems = [s for s in stem_set.ordered_stems if s.name != "drums"]
+        # What the set's "Audio to MIDI" and "Lyrics" rows offer: every stem (drums become a General MIDI drum
+        # part); lyrics come from vocals.
+        stem_set.midi_stems = list(stem_set.ordered_stems)
         stem_set.vocals = next((s for s in stem_set.ordered_stems if s.name == "vocals"), None)
     jobs = list(Job.objects.about(track).filter(kind="separate").defer("traceback")[:5])
     newest_set = max((s.created_at for s in sets), default=None)

@@ -200,9 +200,8 @@ def test_the_midi_button_queues_a_job_for_that_stem(user_client, user):
     track = make_track(user)
     stems = add_stems(track)
     page = user_client.get(url("track", track.pk)).content.decode()
-    for name in ("vocals", "bass", "other"):
+    for name in ("vocals", "bass", "other", "drums"):  # drums become a General MIDI drum part
         assert f'name="stem" value="{stems[name].pk}" data-midi-stem="{name}"' in page
-    assert 'data-midi-stem="drums"' not in page  # drums have no notes
 
     response = user_client.post(url("track_midi", track.pk), {"stem": str(stems["bass"].pk), "quantise": "1"}, **HTMX)
     assert response.status_code == 200
@@ -220,14 +219,14 @@ def test_the_midi_button_queues_a_job_for_that_stem(user_client, user):
     assert Job.objects.about(stems["other"]).get(kind="midi").params["quantise"] is False
 
 
-def test_drums_and_foreign_stems_are_refused_with_the_reason(user_client, user, other_user):
+def test_drums_become_a_drum_part_and_foreign_stems_are_refused_with_the_reason(user_client, user, other_user):
     track = make_track(user)
     stems = add_stems(track)
-    response = user_client.post(url("track_midi", track.pk), {"stem": str(stems["drums"].pk)}, **HTMX)
-    assert response.status_code == 400
-    assert "Drums have no notes" in response.content.decode()
-    plain = user_client.post(url("track_midi", track.pk), {"stem": str(stems["drums"].pk)})
-    assert plain.status_code == 400 and "Drums have no notes" in plain.content.decode()
+    response = user_client.post(url("track_midi", track.pk), {"stem": str(stems["drums"].pk), "quantise": "1"}, **HTMX)
+    assert response.status_code == 200
+    job = Job.objects.about(stems["drums"]).get()
+    assert job.kind == "drum_midi" and job.params["quantise"] == 1.0 and "kick" in job.params["keep"]
+    assert not Job.objects.about(stems["drums"]).filter(kind="midi").exists()
 
     response = user_client.post(url("track_midi", track.pk), {"stem": "not-a-stem"}, **HTMX)
     assert response.status_code == 400 and "not a stem of this track" in response.content.decode()
