@@ -2,6 +2,7 @@
 
     analyse ──> separate ──┬─> slice:drums, slice:vocals        (cpu)
                            ├─> midi:bass, midi:other, ...       (cpu)
+                           ├─> midi:drums (a GM drum part)      (cpu)
                            └─> lyrics:vocals                    (gpu)
 
 `advance(pipeline_id)` is the whole scheduler. It runs in the transaction that ends a step (and once when
@@ -30,7 +31,7 @@ from jobs import services as jobs
 from jobs.models import Job
 from jobs.services import create_job
 from jobs.signals import job_changed
-from midi.services import midi_preset_for
+from midi.services import drum_midi_params, midi_preset_for
 from pipelines.models import Pipeline, PipelineStep
 from stems.models import StemSet
 from tracks.services import do_reanalyse_track
@@ -117,6 +118,8 @@ def _follow_ups(pipeline, stem_set) -> list[tuple[str, str, object]]:
         planned += [(f"midi:{n}", "midi", stems[n]) for n in MIDI_STEMS if n in stems] or (
             [] if stems else [("midi:mix", "midi", None)]
         )
+        if "drums" in stems:  # the drums stem becomes a General MIDI drum part
+            planned.append(("midi:drums", "drum_midi", stems["drums"]))
     if "lyrics" in pipeline.steps:
         planned += [(f"lyrics:{n}", "lyrics", stems[n]) for n in LYRICS_STEMS if n in stems] or (
             [] if stems else [("lyrics:mix", "lyrics", None)]
@@ -132,6 +135,8 @@ def _params(pipeline, kind, stem):
         params = clean_midi(midi_preset_for(stem.name if stem else None), {})
         params["quantise"] = bool(pipeline.options.get("midi", {}).get("quantise"))
         return params
+    if kind == "drum_midi":
+        return drum_midi_params({"quantise": bool(pipeline.options.get("midi", {}).get("quantise"))})
     return dict(pipeline.options.get("lyrics") or {})
 
 
@@ -237,8 +242,8 @@ def progress(pipeline, jobs=None) -> dict:
     expected = len(jobs) + len(pipeline.skipped)
     steps = set(pipeline.steps)
     started = {job.step.split(":")[0] for job in jobs} | {s.split(":")[0] for s in pipeline.skipped}
-    # Before separation ends its follow-ups are unknown: count the usual 4-stem set (2 slices, 2 MIDI, lyrics).
-    guess = {"analyse": 1, "separate": 1, "slice": 2, "midi": 2, "lyrics": 1}
+    # Before separation ends its follow-ups are unknown: count the usual 4-stem set (2 slices, 3 MIDI, lyrics).
+    guess = {"analyse": 1, "separate": 1, "slice": 2, "midi": 3, "lyrics": 1}
     expected += sum(guess[s] for s in steps - started if s != "analyse")
     total = sum(job.progress if job.status != Job.Status.SUCCEEDED else 100 for job in jobs)
     total += 100 * len(pipeline.skipped)

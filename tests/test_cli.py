@@ -56,8 +56,8 @@ def test_process_runs_the_pipeline_in_the_command(music, user, settings, tmp_pat
     out, _ = capsys.readouterr()
     pipeline = Pipeline.objects.get()
     assert pipeline.status == "succeeded", out
-    assert {j.step for j in pipeline.jobs.all()} == {"analyse", "separate", "midi:bass", "midi:other"}
-    assert MidiClip.objects.filter(track__owner=user).count() == 2
+    assert {j.step for j in pipeline.jobs.all()} == {"analyse", "separate", "midi:bass", "midi:other", "midi:drums"}
+    assert MidiClip.objects.filter(track__owner=user).count() == 3
     assert "Done" in out and "midi:bass" in out
 
 

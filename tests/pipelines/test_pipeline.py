@@ -71,11 +71,12 @@ def test_it_runs_every_step_and_keeps_every_result(user, tmp_path, models):
     assert pipeline.status == "succeeded", {j.step: j.error for j in pipeline.jobs.all()}
     assert steps(pipeline) == {
         "analyse": "succeeded", "separate": "succeeded", "slice:drums": "succeeded", "slice:vocals": "succeeded",
-        "midi:bass": "succeeded", "midi:other": "succeeded", "lyrics:vocals": "succeeded",
+        "midi:bass": "succeeded", "midi:other": "succeeded", "midi:drums": "succeeded", "lyrics:vocals": "succeeded",
     }  # fmt: skip
     stem_set = StemSet.objects.get(track=track)
     assert Lyrics.objects.filter(track=track, stem__stem_set=stem_set, source="vocals").count() == 1
-    assert set(MidiClip.objects.filter(track=track).values_list("source", flat=True)) == {"bass", "other"}
+    assert set(MidiClip.objects.filter(track=track).values_list("source", flat=True)) == {"bass", "other", "drums"}
+    assert MidiClip.objects.get(track=track, source="drums").is_drums
     assert set(Sample.objects.filter(track=track).values_list("source", flat=True)) <= {"drums", "vocals"}
     assert progress(pipeline)["percent"] == 100 and pipeline.finished_at
 
@@ -89,7 +90,7 @@ def test_the_parallel_steps_are_queued_together_after_separation(user, tmp_path,
     queued = pipeline.jobs.filter(status="queued")
     assert {(j.step, j.queue) for j in queued} == {
         ("slice:drums", "cpu"), ("slice:vocals", "cpu"), ("midi:bass", "cpu"), ("midi:other", "cpu"),
-        ("lyrics:vocals", "gpu"),
+        ("midi:drums", "cpu"), ("lyrics:vocals", "gpu"),
     }  # fmt: skip
     pipeline.refresh_from_db()
     assert pipeline.status == "running" and 0 < progress(pipeline)["percent"] < 100
@@ -120,7 +121,7 @@ def test_a_failed_step_does_not_lose_the_others(user, tmp_path, models, settings
     assert pipeline.status == "partial"
     lyrics_job = pipeline.jobs.get(pipeline_step__step="lyrics:vocals")
     assert lyrics_job.status == "failed" and "download_models --backend openai-whisper small" in lyrics_job.error
-    assert MidiClip.objects.filter(track=track).count() == 2 and Sample.objects.filter(track=track).exists()
+    assert MidiClip.objects.filter(track=track).count() == 3 and Sample.objects.filter(track=track).exists()
 
     # Retrying the failed step re-opens the pipeline; once it succeeds, the pipeline is done.
     (models / "small.pt.away").rename(weights_file)
@@ -233,5 +234,5 @@ def test_real_workers_run_the_whole_pipeline(user, tmp_path, models, worker_fact
             break
         time.sleep(0.05)
     assert pipeline.status == "succeeded", {j.step: (j.status, j.error) for j in pipeline.jobs.all()}
-    assert len(steps(pipeline)) == 7
-    assert Lyrics.objects.filter(track=track).count() == 1 and MidiClip.objects.filter(track=track).count() == 2
+    assert len(steps(pipeline)) == 8
+    assert Lyrics.objects.filter(track=track).count() == 1 and MidiClip.objects.filter(track=track).count() == 3
