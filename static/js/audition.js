@@ -427,6 +427,12 @@ function markPrepared(item) {
   }
 }
 
+/* The stretched buffer ready for `item` under the current target, or null (for the browser tests, and a debugger). */
+export function renderedBuffer(item) {
+  const render = renders.get(renderKey(item.getAttribute("data-audio"), planFor(item)));
+  return render && render.buffer ? render.buffer : null;
+}
+
 /* Decode `item` (and render its stretched version) ahead of a key press. */
 export function prepare(item) {
   if (!supported || !item || !item.getAttribute("data-audio")) {
@@ -526,7 +532,7 @@ export function start(item, options) {
   if (!supported || !entry || !entry.buffer) {
     keyPressedAt = null;
     prepare(item);
-    setHow(item, "file");
+    setHow(item, supported ? "file" : "element");
     return false;
   }
   if (!liveContext(!navigator.userActivation || navigator.userActivation.hasBeenActive)) {
@@ -696,7 +702,11 @@ function appliedText(item) {
   const kinds = { loop: "Loop", phrase: "Phrase", note: "One-shot", hit: "Hit" };
   let text = (kinds[plan.kind] || "Sample") + ": " + plan.text;
   if (lastHow.item === item && lastHow.how && lastHow.how !== "as recorded") {
-    text += lastHow.how === "file" ? " (played from the file: not loaded yet)" : " (" + lastHow.how + ")";
+    const notes = {
+      file: " (played from the file: not loaded yet, so repitched only)",
+      element: " (no Web Audio in this browser: repitched only)",
+    };
+    text += notes[lastHow.how] || " (" + lastHow.how + ")";
   } else if (plan.stretch && (plan.rate !== 1 || plan.semitones) && item.getAttribute("data-audition-render") === "pending") {
     text += " (rendering…)";
   }

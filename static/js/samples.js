@@ -190,7 +190,8 @@ function play(item, options) {
   startedByHover = !!options.hover;
   element.loop = audition.isLooping();
   element.preservesPitch = false; // a sampler's repitch: the speed follows the pitch
-  element.playbackRate = audition.fallbackRate(item);
+  // Both: loading a new src resets playbackRate to defaultPlaybackRate.
+  element.defaultPlaybackRate = element.playbackRate = audition.fallbackRate(item);
   if (element.getAttribute("src") !== url) {
     element.src = url;
   }

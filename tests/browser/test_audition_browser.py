@@ -21,7 +21,15 @@ import pytest
 from django.urls import reverse
 
 from tests import audio_factory as af
-from tests.browser.conftest import DESKTOP, PHONE, csp_violations, make_track_with_fake_stems, save_screenshot, sign_in
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    csp_violations,
+    make_track_with_fake_stems,
+    save_screenshot,
+    seconds_of,
+    sign_in,
+)
 
 PASSWORD = "correct-horse-battery-9"
 SR = 44100
@@ -37,6 +45,21 @@ var header = document.querySelector("header");
 var below = header ? header.getBoundingClientRect().height : 0;
 var top = element.getBoundingClientRect().top + window.scrollY - below - 8;
 window.scrollTo(0, Math.max(0, top));
+"""
+# The rendered loop (the page's own audition module): where the loudest moment is near each expected beat.
+BEATS_IN_RENDER = """
+var id = arguments[0], spacing = arguments[1], count = arguments[2], done = arguments[arguments.length - 1];
+import("/static/js/audition.js").then(function (audition) {
+  var buffer = audition.renderedBuffer(document.getElementById(id));
+  var data = buffer.getChannelData(0), rate = buffer.sampleRate, beats = [];
+  for (var k = 0; k < count; k++) {
+    var at = k * spacing, best = 0, where = 0;
+    var from = Math.max(0, Math.round((at - 0.1) * rate)), to = Math.min(data.length, Math.round((at + 0.1) * rate));
+    for (var i = from; i < to; i++) { if (Math.abs(data[i]) > best) { best = Math.abs(data[i]); where = i; } }
+    beats.push([at, where / rate, best]);
+  }
+  done(beats);
+});
 """
 LAST = "return JSON.parse(document.documentElement.getAttribute('data-audition-last') || 'null');"
 LATENCY = "return document.documentElement.getAttribute('data-audition-latency-ms');"
@@ -68,7 +91,9 @@ def make_samples(user, folder: Path):
     track.refresh_from_db()
     folder.mkdir(parents=True, exist_ok=True)
     t4 = np.arange(round(4.0 * SR)) / SR
-    loop = 0.3 * np.sin(2 * np.pi * 293.66 * t4) * np.exp(-(t4 % 0.5) / 0.15)  # a D plucked on every beat
+    # A D plucked on every beat, with a click at each beat that says where the beat is.
+    loop = 0.2 * np.sin(2 * np.pi * 293.66 * t4) * np.exp(-(t4 % 0.5) / 0.15)
+    loop += 0.7 * np.sin(2 * np.pi * 1000 * t4) * ((t4 % 0.5) < 0.005)
     t_note = np.arange(round(0.5 * SR)) / SR
     note = 0.5 * np.sin(2 * np.pi * 220.0 * t_note) * np.exp(-t_note / 0.3)  # A3
     t_hit = np.arange(round(0.3 * SR)) / SR
@@ -185,6 +210,11 @@ def test_audition_loop_target_stretch_repitch_latency_and_keyboard(live_server, 
     ratio = last["bufferDuration"] / last["originalDuration"]
     assert ratio == pytest.approx(120 / 90, rel=0.02), last
     assert last["renderedPeak"] > 0.05, last  # the stretch rendered sound, not silence
+    # And in time: each beat's click (every 0.5 s of the original) lands where 90 BPM puts it, the first one too.
+    beats = browser.execute_async_script(BEATS_IN_RENDER, ids["loop"], 0.5 * 120 / 90, 8)
+    print("stretched loop beats (expected s, found s, level):", beats)
+    for expected, found, level in beats:
+        assert abs(found - expected) < 0.010 and level > 0.3, beats
     assert playing("loop")
     keys(Keys.SPACE)  # stops it
     assert not playing("loop")
@@ -259,7 +289,18 @@ def test_audition_loop_target_stretch_repitch_latency_and_keyboard(live_server, 
     target_text = hero.find_element(By.CSS_SELECTOR, "[data-audition-target-text]")
     wait.until(lambda d: "120 BPM · D minor" in target_text.text)
     assert "no change" in hero.find_element(By.CSS_SELECTOR, "[data-audition-applied]").text
-    assert not browser.find_element(By.CSS_SELECTOR, "section.sample-hero").get_attribute("class").count("is-playing")
+    hero_section = browser.find_element(By.CSS_SELECTOR, "section.sample-hero")
+    assert "is-playing" not in hero_section.get_attribute("class")  # a click in the bar plays nothing
+    # A click on the waveform plays from there, through the engine (decoded when the page loaded).
+    wait.until(lambda d: hero_section.get_attribute("data-audition-decoded") == "yes")
+    wave = hero_section.find_element(By.CSS_SELECTOR, "[data-sample-play]")
+    ActionChains(browser).move_to_element_with_offset(wave, 0, 0).click().perform()  # the middle: 2.0 s in
+    last = browser.execute_script(LAST)
+    assert last["id"] == hero_section.get_attribute("id") and last["how"] == "as recorded", last
+    clock = hero_section.find_element(By.CSS_SELECTOR, "[data-sample-time]")
+    wait.until(lambda d: seconds_of(clock.text) >= 2.0)
+    keys(Keys.ESCAPE)
+    wait.until(lambda d: "is-playing" not in hero_section.get_attribute("class"))
     save_screenshot(browser, "audition-detail-desktop", DESKTOP)
     browser.set_window_size(*PHONE)
     browser.execute_script(SCROLL_UNDER_HEADER, "section.sample-hero")
@@ -275,3 +316,49 @@ def loop_button_state(browser):
     from selenium.webdriver.common.by import By
 
     return browser.find_element(By.CSS_SELECTOR, "[data-audition-loop]").get_attribute("aria-pressed")
+
+
+def test_without_web_audio_the_audio_element_loops_and_repitches(live_server, browser, django_user_model, tmp_path):
+    """A browser without Web Audio (the constructors removed before any script runs): the page's <audio> plays
+    the sample, repitched like a sampler (playbackRate, preservesPitch off) and looped when the loop is on."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    user = django_user_model.objects.create_user("producer", "producer@example.com", PASSWORD)
+    _track, samples = make_samples(user, tmp_path / "samples")
+    note_id = f"sample-{samples['note'].pk}"
+    browser.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {"source": "delete window.AudioContext; delete window.OfflineAudioContext; delete window.webkitAudioContext;"},
+    )
+    wait = WebDriverWait(browser, 20)
+    sign_in(browser, live_server, "producer", PASSWORD)
+    session = json.dumps({"mode": "session", "bpm": 100, "key": "C major"})
+    browser.execute_script("localStorage.setItem('stemcrate.audition.target', arguments[0]);", session)
+    browser.get(live_server.url + reverse("samples:samples") + "?sort=source")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "html.samples-js [data-audition-bar]")))
+    assert browser.execute_script("return typeof window.AudioContext;") == "undefined"
+    browser.execute_script("document.getElementById(arguments[0]).focus();", note_id)
+    ActionChains(browser).send_keys("l").perform()
+    assert browser.find_element(By.CSS_SELECTOR, "[data-audition-loop]").get_attribute("aria-pressed") == "true"
+    ActionChains(browser).send_keys(Keys.SPACE).perform()
+    state = (
+        "var a = document.querySelector('[data-sample-audio]');"
+        "return {rate: a.playbackRate, keep: a.preservesPitch, loop: a.loop, paused: a.paused, time: a.currentTime,"
+        " src: a.currentSrc};"
+    )
+    wait.until(lambda d: d.execute_script(state)["time"] > 0)
+    played = browser.execute_script(state)
+    assert played["src"].endswith(browser.find_element(By.ID, note_id).get_attribute("data-audio")), played
+    assert played["rate"] == pytest.approx(2 ** (3 / 12), rel=1e-6) and played["keep"] is False, played
+    assert played["loop"] is True
+    time.sleep(1.2)  # the note lasts 0.5 s at rate 1, less repitched up
+    assert not browser.execute_script(state)["paused"], "with loop on, the <audio> fallback goes round"
+    assert browser.execute_script("return document.documentElement.getAttribute('data-audition-last');") is None
+    applied = browser.find_element(By.CSS_SELECTOR, "[data-audition-applied]").text
+    assert "+3 st" in applied and "no Web Audio" in applied, applied
+    console = [entry["message"] for entry in browser.get_log("browser")]
+    assert not csp_violations(console), csp_violations(console)
