@@ -35,6 +35,7 @@ const FLATS = { Db: "C#", Eb: "D#", Gb: "F#", Ab: "G#", Bb: "A#", Cb: "B", Fb: "
 const MAX_BUFFERS = 48; // decoded samples kept (a page shows 60)
 const MAX_RENDERS = 24; // stretched versions kept
 const PRELOAD = 12; // decoded when the page loads
+const RENDER_TIMEOUT_MS = 15000;
 const MIN_RATE = 0.25; // beyond a quarter or four times the tempo the stretch is not an audition any more
 const MAX_RATE = 4;
 
@@ -211,7 +212,10 @@ function liveContext(create) {
   }
   if (!context && create) {
     try {
-      context = new AudioContext({ latencyHint: "interactive" });
+      // The smallest output buffer the device allows: the live graph only plays buffers (the stretching happens
+      // offline), so it cannot underrun for lack of CPU. In Chromium this is 3 ms + 8 ms where "interactive" is
+      // 10 ms + 32 ms (docs/audition.md).
+      context = new AudioContext({ latencyHint: 0 });
     } catch (error) {
       context = null;
     }
@@ -378,10 +382,18 @@ function ensureRender(item, buffer, plan) {
   }
   const entry = { buffer: null, promise: null };
   item.setAttribute("data-audition-render", "pending");
-  // One render at a time: they share the CPU with the page.
+  // One render at a time: they share the CPU with the page. A stretch whose WASM never starts (a policy without
+  // 'wasm-unsafe-eval') never answers: give up after RENDER_TIMEOUT_MS rather than hold up every later render.
   entry.promise = renderChain
     .then(function () {
-      return renderStretched(buffer, plan.rate, plan.semitones, plan.kind === "loop");
+      return Promise.race([
+        renderStretched(buffer, plan.rate, plan.semitones, plan.kind === "loop"),
+        new Promise(function (resolve, reject) {
+          window.setTimeout(function () {
+            reject(new Error("the time-stretch did not start"));
+          }, RENDER_TIMEOUT_MS);
+        }),
+      ]);
     })
     .then(function (rendered) {
       entry.buffer = rendered;
@@ -391,8 +403,9 @@ function ensureRender(item, buffer, plan) {
       return rendered;
     })
     .catch(function (error) {
-      renders.delete(key);
+      entry.failed = true; // kept: the next press plays repitched and says why, without trying again
       item.setAttribute("data-audition-render", "failed");
+      renderBars();
       throw error;
     });
   renderChain = entry.promise.catch(function () {});
@@ -421,7 +434,7 @@ function markPrepared(item) {
   const plan = planFor(item);
   if (plan.stretch && (plan.rate !== 1 || plan.semitones)) {
     const render = renders.get(renderKey(url, plan));
-    item.setAttribute("data-audition-render", render && render.buffer ? "ready" : "pending");
+    item.setAttribute("data-audition-render", render && render.buffer ? "ready" : render && render.failed ? "failed" : "pending");
   } else {
     item.setAttribute("data-audition-render", "none");
   }
@@ -554,7 +567,7 @@ export function start(item, options) {
       how = "stretched";
     } else {
       playbackRate = Math.pow(2, plan.semitones / 12);
-      how = "repitched: the stretch is still rendering";
+      how = render && render.failed ? "repitched: the time-stretch failed" : "repitched: the stretch is still rendering";
       ensureRender(item, entry.buffer, plan).catch(function () {});
     }
   } else if (plan.semitones) {
@@ -707,8 +720,13 @@ function appliedText(item) {
       element: " (no Web Audio in this browser: repitched only)",
     };
     text += notes[lastHow.how] || " (" + lastHow.how + ")";
-  } else if (plan.stretch && (plan.rate !== 1 || plan.semitones) && item.getAttribute("data-audition-render") === "pending") {
-    text += " (rendering…)";
+  } else if (plan.stretch && (plan.rate !== 1 || plan.semitones)) {
+    const state = item.getAttribute("data-audition-render");
+    if (state === "pending") {
+      text += " (rendering…)";
+    } else if (state === "failed") {
+      text += " (the time-stretch failed: repitched only)";
+    }
   }
   return text;
 }
