@@ -589,7 +589,7 @@ export function start(item, options) {
     if (playing === state) {
       playing = null;
       if (options.onEnded) {
-        options.onEnded(item);
+        options.onEnded(state.item); // adopt() may have moved it to a re-rendered element
       }
     }
   };

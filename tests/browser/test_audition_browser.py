@@ -5,9 +5,10 @@ Three samples of one track (120 BPM, D minor), stored through do_store_samples f
 (a hit: played as it is). On /samples/ the bar is reached with Tab and worked with the keyboard; a session target
 of 90 BPM in C major is set, survives a reload, and is applied: the loop is rendered by signalsmith-stretch to
 x120/90 of its length and -5 semitones (D minor's relative major F to C), the A3 note repitched +3 semitones
-(playbackRate 2^(3/12)). L loops: a hit keeps sounding past its end. Every key-started audition's latency, key
-press to output, is read from the page and must be ≤ 50 ms. The CSP (script-src 'self' 'wasm-unsafe-eval') must
-refuse nothing: the stretch's worklet is a static file, not a blob:.
+(playbackRate 2^(3/12)); a press before a new target's render is done plays the plain buffer repitched. L loops:
+a hit keeps sounding past its end. Every key-started audition's latency, key press to output, is read from the
+page and must be <= 50 ms. The CSP (script-src 'self' 'wasm-unsafe-eval') must refuse nothing: the stretch's
+worklet is a static file, not a blob:.
 """
 
 import json
@@ -59,6 +60,19 @@ import("/static/js/audition.js").then(function (audition) {
     beats.push([at, where / rate, best]);
   }
   done(beats);
+});
+"""
+# Through the page's own audition module: a session target of 100 BPM, and a start in the same task.
+START_BEFORE_RENDER = """
+var id = arguments[0], done = arguments[arguments.length - 1];
+import("/static/js/audition.js").then(function (audition) {
+  var item = document.getElementById(id);
+  audition.setTarget({mode: "session", bpm: 100, key: "C major"});
+  audition.start(item, {});
+  var last = JSON.parse(document.documentElement.getAttribute("data-audition-last"));
+  var applied = document.querySelector("[data-audition-applied]").textContent;
+  audition.stop();
+  done({last: last, applied: applied});
 });
 """
 LAST = "return JSON.parse(document.documentElement.getAttribute('data-audition-last') || 'null');"
@@ -268,6 +282,21 @@ def test_audition_loop_target_stretch_repitch_latency_and_keyboard(live_server, 
         Path(report).write_text(json.dumps(figures, indent=2))
     assert max(latencies) <= LATENCY_BUDGET_MS, figures
     assert min(latencies) > 0, figures  # a figure measured, not a zero left standing
+
+    # A new target, and a press before its render is done (the same task: the render cannot have finished): the
+    # plain buffer plays repitched and the bar says so; once the render is ready, the next press is stretched.
+    early = browser.execute_async_script(START_BEFORE_RENDER, ids["loop"])
+    assert early["last"]["how"] == "repitched: the stretch is still rendering", early
+    assert early["last"]["playbackRate"] == pytest.approx(2 ** (-5 / 12), rel=1e-6)
+    assert early["last"]["bufferDuration"] == pytest.approx(4.0, abs=0.01)  # the plain buffer
+    assert "still rendering" in early["applied"], early
+    wait.until(lambda d: d.find_element(By.ID, ids["loop"]).get_attribute("data-audition-render") == "ready")
+    focus_card("loop")
+    keys(Keys.SPACE)
+    last = browser.execute_script(LAST)
+    assert last["how"] == "stretched" and last["bufferDuration"] == pytest.approx(4.0 * 120 / 100, rel=0.02), last
+    keys(Keys.SPACE)
+    browser.execute_script("return import('/static/js/audition.js').then(function (a) { a.setTarget({bpm: 90}); });")
 
     # Screenshots of the browser with its bar.
     focus_card("loop")
