@@ -23,6 +23,7 @@ from audio.sample_edit import CURVES as FADE_CURVES
 from core.media import safe_filename, serve_converted, serve_file
 from core.waveform import wave_path
 from samples import services as sample_services
+from samples.audition import audition_kind
 from samples.filters import GROUPS, SORT_LABELS, SOURCES, SampleFilters
 from samples.models import Sample, SampleCategory
 from samples.similar import similar_samples
@@ -130,6 +131,9 @@ def _decorate(sample: Sample) -> Sample:
     sample.predicted_label = CATEGORY_LABELS.get(sample.predicted_category, sample.predicted_category)
     sample.duration_label = duration_label(sample.duration)
     sample.audio_url = reverse("samples:sample_audio", args=[sample.pk])
+    # Every caller selects the track with the sample (select_related), so this costs no query.
+    bpm = sample.track.bpm
+    sample.audition_kind = audition_kind(category=sample.category, duration=sample.duration, note=sample.note, bpm=bpm)
     similarity = getattr(sample, "similarity", None)
     if similarity is not None:
         sample.similarity_pct = max(0, round(similarity * 100))

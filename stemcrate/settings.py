@@ -312,10 +312,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Everything is served from our own origin, so the policy can be strict. 'unsafe-inline' is absent on purpose.
+# 'wasm-unsafe-eval' lets WebAssembly compile (the audition's time-stretch, static/vendor/signalsmith-stretch/,
+# docs/audition.md); it allows no eval() of JavaScript, unlike 'unsafe-eval', and no blob: scripts.
 CONTENT_SECURITY_POLICY = env(
     "CONTENT_SECURITY_POLICY",
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: https:; "
-    "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+    "style-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'",
 )
 if not DEBUG:

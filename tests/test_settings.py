@@ -122,7 +122,8 @@ def test_production_answers_carry_hsts_csp_and_secure_cookies():
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert "max-age=31536000" in answer["hsts"] and "includeSubDomains" in answer["hsts"]
-    assert "default-src 'self'" in answer["csp"] and "script-src 'self'" in answer["csp"]
+    assert "default-src 'self'" in answer["csp"] and "script-src 'self' 'wasm-unsafe-eval';" in answer["csp"]
+    assert "'unsafe-eval'" not in answer["csp"] and "'unsafe-inline'" not in answer["csp"]  # the stretch's WASM only
     assert answer["frame"] == "DENY"
     assert answer["plain"] == 301  # plain HTTP is redirected to HTTPS (/healthz is exempt, for load balancers)
     flags = read_settings("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", **PRODUCTION)

@@ -6,7 +6,8 @@
  *   [data-sample]            a playable sample (card, row, similar item, the detail page's player):
  *                            data-audio (its WAV), data-duration (s), data-url (its page)
  *   [data-sample-list]       a list of them: arrow keys / J / K move the focus (roving tabindex)
- *   [data-sample-audio]      the page's one <audio>: everything auditions through it
+ *   [data-sample-audio]      the page's one <audio>: the fallback audition (no Web Audio, or a sample not
+ *                            decoded yet); static/js/audition.js plays everything else (loop, key, tempo)
  *   [data-sample-play]       the waveform (a link to the WAV without JS): click plays; with data-seekable, from there
  *   [data-sample-check]      a card's checkbox (form="bulk-form"): selection, Shift-click ranges
  *   form[data-bulk]          the sticky action bar, shown while something is selected
@@ -15,8 +16,10 @@
  *
  * Keys (not while typing): arrows, J/K, Home/End move; Space/Enter play; F favourite; X select (Shift: range);
  * A select the page; Esc clear the selection; C correct the category; O open; / search; ? the shortcuts.
- * The layout (grid or list) and "hover to play" are remembered in localStorage.
+ * L loops (static/js/audition.js, the audition bar). The layout (grid or list) and "hover to play" are remembered
+ * in localStorage.
  */
+import * as audition from "./audition.js";
 import { isActivatable, isTextControl, matching, readStored, writeStored } from "./lib/dom.js";
 import { clamp, formatTime } from "./lib/format.js";
 
@@ -63,10 +66,12 @@ function getAudio() {
   if (audio && !audio.hasAttribute("data-bound")) {
     audio.setAttribute("data-bound", "");
     audio.addEventListener("ended", function () {
-      finish();
+      if (!audition.isPlaying()) {
+        finish();
+      }
     });
     audio.addEventListener("pause", function () {
-      if (current) {
+      if (current && !audition.isPlaying(current)) {
         markPlaying(current, false);
       }
     });
@@ -78,7 +83,7 @@ function getAudio() {
       }
     });
     audio.addEventListener("error", function () {
-      if (current && audio.getAttribute("src")) {
+      if (current && audio.getAttribute("src") && !audition.isPlaying(current)) {
         toast("This sample could not be played: its file may be missing. Try its page or slice the stem again.", true);
         finish();
       }
@@ -88,6 +93,9 @@ function getAudio() {
 }
 
 function durationOf(item) {
+  if (audition.isPlaying(item)) {
+    return parseFloat(item.getAttribute("data-duration")) || 0;
+  }
   var element = getAudio();
   if (element && current === item && isFinite(element.duration) && element.duration > 0) {
     return element.duration;
@@ -124,7 +132,15 @@ function loop() {
   window.cancelAnimationFrame(frame);
   function tick() {
     var element = getAudio();
-    if (!current || !element) {
+    if (!current) {
+      return;
+    }
+    if (audition.isPlaying(current)) {
+      drawProgress(current, audition.position() || 0);
+      frame = window.requestAnimationFrame(tick);
+      return;
+    }
+    if (!element) {
       return;
     }
     drawProgress(current, element.currentTime || 0);
@@ -150,14 +166,32 @@ function play(item, options) {
   options = options || {};
   var element = getAudio();
   var url = item && item.getAttribute("data-audio");
-  if (!element || !url) {
+  if (!url) {
     return;
   }
   if (current && current !== item) {
     finish();
   }
+  // Web Audio first (decoded ahead: starts at once, loops, follows the target's key and tempo).
+  if (element && !element.paused) {
+    element.pause();
+  }
+  if (audition.start(item, { from: options.from || 0, onEnded: finishIfCurrent })) {
+    current = item;
+    startedByHover = !!options.hover;
+    markPlaying(item, true);
+    loop();
+    return;
+  }
+  if (!element) {
+    return;
+  }
   current = item;
   startedByHover = !!options.hover;
+  element.loop = audition.isLooping();
+  element.preservesPitch = false; // a sampler's repitch: the speed follows the pitch
+  // Both: loading a new src resets playbackRate to defaultPlaybackRate.
+  element.defaultPlaybackRate = element.playbackRate = audition.fallbackRate(item);
   if (element.getAttribute("src") !== url) {
     element.src = url;
   }
@@ -194,7 +228,14 @@ function play(item, options) {
   }
 }
 
+function finishIfCurrent(item) {
+  if (current === item) {
+    finish();
+  }
+}
+
 function stop() {
+  audition.stop();
   var element = getAudio();
   if (element && !element.paused) {
     element.pause();
@@ -204,7 +245,7 @@ function stop() {
 
 function toggle(item) {
   var element = getAudio();
-  if (current === item && element && !element.paused) {
+  if (current === item && (audition.isPlaying(item) || (element && !element.paused))) {
     stop();
   } else {
     play(item);
@@ -645,8 +686,8 @@ document.addEventListener("keydown", function (event) {
       return;
     }
   }
-  if (isTextControl(target)) {
-    return;
+  if (isTextControl(target) || (target.closest && target.closest("[data-audition-bar]"))) {
+    return; // the audition bar's radios keep their arrow keys (static/js/audition.js)
   }
   if (!document.querySelector("[data-sample]")) {
     if (key === "?") {
@@ -810,6 +851,9 @@ document.addEventListener("click", function (event) {
     syncSelection();
     return;
   }
+  if (target.closest("[data-audition-bar]")) {
+    return; // its own controls (static/js/audition.js)
+  }
   var toggleButton = target.closest("[data-sample-toggle]");
   if (toggleButton) {
     toggle(toggleButton.closest("[data-sample]"));
@@ -949,7 +993,7 @@ document.addEventListener("htmx:afterSettle", function () {
   // The sample being played was re-rendered (a bulk action, a correction): the new element plays on.
   if (current && !document.contains(current)) {
     var again = current.id && document.getElementById(current.id);
-    if (again && getAudio() && !getAudio().paused) {
+    if (again && (audition.adopt(current, again) || (getAudio() && !getAudio().paused))) {
       current = again;
       markPlaying(again, true);
       loop();
