@@ -204,7 +204,9 @@ PHONE = (390, 844)
 
 def save_screenshot(browser, name: str, size: tuple[int, int] | None = None) -> Path:
     """Resize the window (when `size` is given) and save a PNG of the page as it is now. Returns its path."""
-    folder = Path(os.environ.get("STEMCRATE_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "var" / "screenshots")
+    folder = Path(
+        os.environ.get("STEMCRATE_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "var" / "screenshots"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     if size:
         browser.set_window_size(*size)
