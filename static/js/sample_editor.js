@@ -199,13 +199,15 @@ function setUp(root) {
   }
 
   function drawFades() {
-    if (!region || !parts.in) {
+    if (!region || !parts.in || !parts.before) {
       return;
     }
     var length = Math.max(edit.end - edit.start, 1e-9);
     var shape = curveOf(fields.fade_curve ? fields.fade_curve.value : "linear");
     var inPct = (edit.fadeIn / length) * 100;
     var outPct = (edit.fadeOut / length) * 100;
+    parts.before.style.width = (edit.start / duration) * 100 + "%";
+    parts.after.style.left = (edit.end / duration) * 100 + "%";
     parts.in.box.style.width = inPct + "%";
     parts.out.box.style.width = outPct + "%";
     parts.in.handle.style.left = inPct + "%";
@@ -697,6 +699,13 @@ function setUp(root) {
     region.on("update-end", function (side) {
       fromRegion(side);
       previewChanged();
+    });
+    ["before", "after"].forEach(function (side) {
+      var shade = document.createElement("div");
+      shade.setAttribute("part", "outside outside-" + side);
+      shade.setAttribute("aria-hidden", "true");
+      ws.getWrapper().appendChild(shade);
+      parts[side] = shade;
     });
     head = document.createElement("div");
     head.setAttribute("part", "preview-head");

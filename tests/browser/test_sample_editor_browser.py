@@ -49,6 +49,19 @@ return {left: parseFloat(region.style.left) / 100 * duration, right: parseFloat(
 """
 
 
+# The time at the middle of the waveform's visible part, from its scroll position and the zoom.
+VIEW = """
+var scroll = document.querySelector("[data-editor-wave] > div").shadowRoot.querySelector("[part~='scroll']");
+var px = parseFloat(document.querySelector("[data-sample-editor]").getAttribute("data-px-per-sec"));
+return {center: (scroll.scrollLeft + scroll.clientWidth / 2) / px, scrollLeft: scroll.scrollLeft};
+"""
+CTRL_WHEEL = """
+var box = document.querySelector("[data-editor-wave]"), rect = box.getBoundingClientRect();
+box.dispatchEvent(new WheelEvent("wheel", {deltaY: arguments[0], ctrlKey: true, bubbles: true, cancelable: true,
+                                           clientX: rect.left + rect.width / 2, clientY: rect.top + 40}));
+"""
+
+
 def no_page_scroll(browser) -> bool:
     return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth;")
 
@@ -57,7 +70,7 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     from jobs.models import Job
     from samples.models import Sample
@@ -71,10 +84,13 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     assert sample is not None and sample.duration > 0.2, sample and sample.duration
     duration = sample.duration
     wait = WebDriverWait(browser, 20)
-    console = []
+    console, errors = [], []
 
     def collect_console():
-        console.extend(entry["message"] for entry in browser.get_log("browser"))
+        for entry in browser.get_log("browser"):
+            console.append(entry["message"])
+            if entry["level"] == "SEVERE":
+                errors.append(entry["message"])
 
     def keys(*sequence):
         ActionChains(browser).send_keys(*sequence).perform()
@@ -84,6 +100,10 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
 
     def px_per_sec():
         return float(browser.find_element(By.CSS_SELECTOR, "[data-sample-editor]").get_attribute("data-px-per-sec"))
+
+    def lasts():  # "… the new sample lasts 0.317 s."
+        text = browser.find_element(By.CSS_SELECTOR, "[data-editor-status]").text
+        return float(text.rsplit("lasts ", 1)[1].split(" s")[0])
 
     def click(selector):  # the sticky header must not cover it
         element = browser.find_element(By.CSS_SELECTOR, selector)
@@ -116,6 +136,13 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     slider = browser.find_element(By.CSS_SELECTOR, "[data-editor-zoom]")
     slider.send_keys(Keys.END)
     assert px_per_sec() >= fit * 8
+    # Ctrl + wheel over the waveform zooms in around the pointer; the zoom keeps the time under it in place.
+    view = browser.execute_script(VIEW)
+    middle = view["center"]
+    browser.execute_script(CTRL_WHEEL, -200)
+    zoomed = px_per_sec()
+    assert zoomed > fit * 8 * 1.2, (zoomed, fit)
+    assert browser.execute_script(VIEW)["center"] == pytest.approx(middle, abs=0.01)
     keys("0")  # fit again
     assert px_per_sec() == pytest.approx(fit, rel=0.01)
     assert browser.find_element(By.CSS_SELECTOR, "[data-editor-zoom-level]").text == "1.0×"
@@ -168,6 +195,26 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     wait.until(lambda d: editor.get_attribute("data-previewing") == "true")
     click("[data-editor-play]")
     assert editor.get_attribute("data-previewing") == "false"
+    # The page's own player and the preview take turns.
+    click("[data-editor-play]")
+    wait.until(lambda d: editor.get_attribute("data-previewing") == "true")
+    click("[data-sample-toggle]")
+    wait.until(lambda d: editor.get_attribute("data-previewing") == "false")
+    wait.until(lambda d: d.execute_script("return !document.querySelector('[data-sample-audio]').paused;"))
+    click("[data-sample-toggle]")
+
+    # The pitch: by speed the new sample is shorter (said under the waveform); keeping the length, the preview
+    # is said to be approximate.
+    approx = browser.find_element(By.CSS_SELECTOR, "[data-editor-approx]")
+    assert not approx.is_displayed()
+    field("pitch").send_keys("12")
+    length = float(end_input.get_attribute("value")) - 0.07
+    assert lasts() == pytest.approx(length / 2, abs=0.002)
+    Select(field("pitch_mode")).select_by_value("keep_length")
+    assert approx.is_displayed() and "approximate" in approx.text
+    assert lasts() == pytest.approx(length, abs=0.002)
+    field("pitch").clear()
+    assert not approx.is_displayed()
 
     # Tab reaches the preview, the zoom and the handles, each with a visible focus ring, before the form.
     browser.execute_script("document.getElementById('sample-edit-title').setAttribute('tabindex', '-1');")
@@ -186,7 +233,7 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     assert all(item["ring"] for item in reached), reached
 
     collect_console()
-    browser.execute_script("document.getElementById('sample-edit').scrollIntoView();")
+    browser.execute_script("document.getElementById('sample-edit').scrollIntoView(); window.scrollBy(0, -76);")
     desktop = save_screenshot(browser, "sample-editor-desktop", DESKTOP)
     assert desktop.stat().st_size > 10_000
 
@@ -200,7 +247,7 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     assert no_page_scroll(browser)
     wave_box = browser.find_element(By.CSS_SELECTOR, "[data-editor-wave]").rect
     assert wave_box["width"] > 250 and wave_box["x"] >= 0 and wave_box["x"] + wave_box["width"] <= PHONE[0]
-    browser.execute_script("document.getElementById('sample-edit').scrollIntoView();")
+    browser.execute_script("document.getElementById('sample-edit').scrollIntoView(); window.scrollBy(0, -120);")
     phone = save_screenshot(browser, "sample-editor-phone", PHONE)
     assert phone.stat().st_size > 10_000
     collect_console()
@@ -227,6 +274,7 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     assert edited.duration == pytest.approx(float(f"{duration - 0.06:.3f}") - 0.04, abs=1e-3)
     collect_console()
     assert not csp_violations(console), csp_violations(console)
+    assert not errors, errors  # no script errors either
 
 
 RENDER_IN_BROWSER = """
