@@ -295,10 +295,16 @@ function setUp(root) {
       event.stopPropagation(); // not a drag of the whole region
       handle.focus();
       handle.setPointerCapture(event.pointerId);
+      // Where on the knob it was grabbed, from the point where the fade ends (in) or begins (out), so that
+      // the fade follows the pointer without a jump.
+      var box = region.element.getBoundingClientRect();
+      var length = edit.end - edit.start;
+      var point = box.left + (side === "in" ? edit.fadeIn / length : 1 - edit.fadeOut / length) * box.width;
+      var grab = event.clientX - point;
       function move(moveEvent) {
-        var box = region.element.getBoundingClientRect();
-        var length = edit.end - edit.start;
-        var ratio = box.width ? (moveEvent.clientX - box.left) / box.width : 0;
+        box = region.element.getBoundingClientRect();
+        length = edit.end - edit.start;
+        var ratio = box.width ? (moveEvent.clientX - grab - box.left) / box.width : 0;
         setFade(side, side === "in" ? ratio * length : (1 - ratio) * length);
       }
       function up() {

@@ -242,14 +242,22 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     browser.get(browser.current_url)
     ready()
     assert no_page_scroll(browser)
+    wave_box = browser.find_element(By.CSS_SELECTOR, "[data-editor-wave]").rect
+    assert wave_box["width"] > 250 and wave_box["x"] >= 0 and wave_box["x"] + wave_box["width"] <= PHONE[0]
+    phone_fit = px_per_sec()
+    field("start").send_keys("0.03")
+    field("end").send_keys(f"{duration - 0.08:.3f}")
+    # Dragging the fade-in knob 40 px to the right sets Fade in.
+    browser.execute_script("document.getElementById('sample-edit').scrollIntoView(); window.scrollBy(0, -120);")
+    shadow = browser.execute_script(SHADOW)
+    knob = shadow.find_element(By.CSS_SELECTOR, "[part~='fade-handle-in']")
+    ActionChains(browser).click_and_hold(knob).move_by_offset(20, 0).move_by_offset(20, 0).release().perform()
+    assert float(field("fade_in").get_attribute("value")) == pytest.approx(40 / phone_fit, abs=0.006)
+    phone = save_screenshot(browser, "sample-editor-phone", PHONE)
+    assert phone.stat().st_size > 10_000
     click("[data-editor-zoom-in]")
     wait.until(lambda d: d.execute_script(WAVE_PIXELS)["scrollWidth"] > d.execute_script(WAVE_PIXELS)["clientWidth"])
     assert no_page_scroll(browser)
-    wave_box = browser.find_element(By.CSS_SELECTOR, "[data-editor-wave]").rect
-    assert wave_box["width"] > 250 and wave_box["x"] >= 0 and wave_box["x"] + wave_box["width"] <= PHONE[0]
-    browser.execute_script("document.getElementById('sample-edit').scrollIntoView(); window.scrollBy(0, -120);")
-    phone = save_screenshot(browser, "sample-editor-phone", PHONE)
-    assert phone.stat().st_size > 10_000
     collect_console()
     assert not csp_violations(console), csp_violations(console)
     browser.set_window_size(*DESKTOP)
