@@ -22,7 +22,8 @@
  *
  * Keys (focus in the Edit card, not while typing in a field): Space preview / stop, + / - zoom, 0 fit, Esc stop;
  * Ctrl + wheel over the waveform zooms around the pointer. The trim edges and the fade handles are sliders in
- * the Tab order: arrows nudge 10 ms (Shift 100 ms, Alt 1 ms), Home / End go to the limit.
+ * the Tab order: arrows nudge 10 ms (Shift 100 ms, Alt 1 ms), Home / End go to the limit. The waveform's
+ * scroll box is in the Tab order too: zoomed in, the arrows scroll it (Home / End: to either end).
  *
  * The strict CSP (style-src 'self') refuses the <style> wavesurfer writes into its shadow root, so it is created
  * through lib/shadow_styles.js (its CSS becomes an adopted stylesheet). Nothing of the hero player
@@ -79,6 +80,7 @@ function setUp(root) {
   var region = null;
   var parts = {}; // the elements added inside the region: fade boxes, curves, handles
   var head = null; // the preview's playhead, inside wavesurfer's wrapper
+  var scroller = null; // wavesurfer's scroll box
   var pxPerSec = 0;
   var fitPx = 1;
   var edit = { start: 0, end: 0, fadeIn: 0, fadeOut: 0 };
@@ -651,6 +653,14 @@ function setUp(root) {
       return; // typing: "-" and Space belong to the field
     }
     var handled = true;
+    if (target === scroller && /^(ArrowLeft|ArrowRight|Home|End)$/.test(event.key)) {
+      var width = scroller.clientWidth;
+      var steps = { ArrowLeft: -width / 5, ArrowRight: width / 5, Home: -Infinity, End: Infinity };
+      scroller.scrollLeft = clamp(scroller.scrollLeft + steps[event.key], 0, scroller.scrollWidth - width);
+      event.preventDefault(); // not samples.js's arrows either
+      event.stopPropagation();
+      return;
+    }
     switch (event.key) {
       case " ":
         if (isActivatable(target, "a[href], label") || event.repeat) {
@@ -713,6 +723,11 @@ function setUp(root) {
       ws.getWrapper().appendChild(shade);
       parts[side] = shade;
     });
+    // The waveform's scroll box takes the focus, so that the arrows scroll it when zoomed in.
+    scroller = ws.getWrapper().parentElement;
+    scroller.setAttribute("tabindex", "0");
+    scroller.setAttribute("role", "group");
+    scroller.setAttribute("aria-label", "Waveform: ← → scroll it when zoomed in");
     head = document.createElement("div");
     head.setAttribute("part", "preview-head");
     head.setAttribute("aria-hidden", "true");

@@ -143,6 +143,15 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     zoomed = px_per_sec()
     assert zoomed > fit * 8 * 1.2, (zoomed, fit)
     assert browser.execute_script(VIEW)["center"] == pytest.approx(middle, abs=0.01)
+    # Zoomed in, the waveform's scroll box takes the focus and the arrow keys scroll it.
+    scroller = browser.execute_script(SHADOW).find_element(By.CSS_SELECTOR, "[part~='scroll']")
+    scroller.send_keys(Keys.HOME)
+    assert browser.execute_script(VIEW)["scrollLeft"] == 0
+    scroller.send_keys(Keys.ARROW_RIGHT)
+    assert browser.execute_script(VIEW)["scrollLeft"] > 50
+    scroller.send_keys(Keys.END)
+    wave_now = browser.execute_script(WAVE_PIXELS)
+    assert browser.execute_script(VIEW)["scrollLeft"] >= wave_now["scrollWidth"] - wave_now["clientWidth"] - 1
     keys("0")  # fit again
     assert px_per_sec() == pytest.approx(fit, rel=0.01)
     assert browser.find_element(By.CSS_SELECTOR, "[data-editor-zoom-level]").text == "1.0×"
@@ -228,7 +237,7 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
             break
     labels = [item["label"] for item in reached]
     for wanted in ("Preview", "loop", "Zoom out", "Zoom", "Zoom in", "Fit the whole sample", "Trim start", "Trim end",
-                   "Fade in", "Fade out", "edit-start"):  # fmt: skip
+                   "Fade in", "Fade out", "Waveform: ← → scroll it when zoomed in", "edit-start"):  # fmt: skip
         assert wanted in labels, labels
     assert all(item["ring"] for item in reached), reached
 
