@@ -33,6 +33,7 @@
 import WaveSurfer from "../vendor/wavesurfer/wavesurfer.esm.js";
 import RegionsPlugin from "../vendor/wavesurfer/plugins/regions.esm.js";
 import TimelinePlugin from "../vendor/wavesurfer/plugins/timeline.esm.js";
+import { claimAudio, onAudioClaimed } from "./lib/audio.js";
 import { cssVars, isActivatable, isTextControl } from "./lib/dom.js";
 import { clamp } from "./lib/format.js";
 import { curveOf, renderEdit } from "./lib/sample_edit.js";
@@ -560,6 +561,7 @@ function setUp(root) {
     Array.prototype.forEach.call(document.querySelectorAll("audio"), function (element) {
       element.pause(); // one thing at a time: the hero player and "More like this" go quiet
     });
+    claimAudio("editor"); // and so does an audition through Web Audio (static/js/samples.js)
     if (!context) {
       var Context = window.AudioContext || window.webkitAudioContext;
       context = new Context();
@@ -610,6 +612,11 @@ function setUp(root) {
   loopBox.addEventListener("change", function () {
     if (source) {
       source.loop = loopBox.checked;
+    }
+  });
+  onAudioClaimed("editor", function () {
+    if (source) {
+      stop(); // the page's audition started
     }
   });
   document.addEventListener(

@@ -20,6 +20,7 @@
  * in localStorage.
  */
 import * as audition from "./audition.js";
+import { claimAudio, onAudioClaimed } from "./lib/audio.js";
 import { isActivatable, isTextControl, matching, readStored, writeStored } from "./lib/dom.js";
 import { clamp, formatTime } from "./lib/format.js";
 
@@ -176,6 +177,7 @@ function play(item, options) {
   if (element && !element.paused) {
     element.pause();
   }
+  claimAudio("samples"); // the sample editor's preview (static/js/sample_editor.js) stops
   if (audition.start(item, { from: options.from || 0, onEnded: finishIfCurrent })) {
     current = item;
     startedByHover = !!options.hover;
@@ -1025,6 +1027,13 @@ document.addEventListener("htmx:responseError", function (event) {
 
 document.addEventListener("htmx:sendError", function () {
   toast("The server could not be reached. Check the connection and try again.", true);
+});
+
+// Another player on the page (the sample editor's preview) took the output: the audition stops.
+onAudioClaimed("samples", function () {
+  if (current) {
+    stop();
+  }
 });
 
 // Other audio on the page (the no-JS fallback player) never plays over an audition.

@@ -67,6 +67,7 @@ def no_page_scroll(browser) -> bool:
 
 
 def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser, django_user_model, tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -197,7 +198,7 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     editor = browser.find_element(By.CSS_SELECTOR, "[data-sample-editor]")
     fade_in.send_keys(Keys.SPACE)
     wait.until(lambda d: editor.get_attribute("data-previewing") == "true")
-    assert browser.execute_script("return document.querySelector('[data-sample-audio]').paused;")
+    assert not browser.find_element(By.CSS_SELECTOR, "[data-sample-primary]").get_attribute("class").count("is-playing")
     fade_in.send_keys(Keys.SPACE)
     wait.until(lambda d: editor.get_attribute("data-previewing") == "false")
     click("[data-editor-play]")
@@ -209,8 +210,12 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     wait.until(lambda d: editor.get_attribute("data-previewing") == "true")
     click("[data-sample-toggle]")
     wait.until(lambda d: editor.get_attribute("data-previewing") == "false")
-    wait.until(lambda d: d.execute_script("return !document.querySelector('[data-sample-audio]').paused;"))
-    click("[data-sample-toggle]")
+    hero = browser.find_element(By.CSS_SELECTOR, "[data-sample-primary]")
+    wait.until(lambda d: "is-playing" in hero.get_attribute("class"))  # the audition plays (Web Audio)
+    click("[data-editor-play]")  # and the preview, started again, stops it
+    wait.until(lambda d: "is-playing" not in hero.get_attribute("class"))
+    assert editor.get_attribute("data-previewing") == "true"
+    click("[data-editor-play]")
 
     # The pitch: by speed the new sample is shorter (said under the waveform); keeping the length, the preview
     # is said to be approximate.
@@ -280,7 +285,10 @@ def test_the_waveform_editor_trims_zooms_previews_and_saves(live_server, browser
     field("fade_out").send_keys("0.01")
     assert browser.execute_script(REGION)["left"] == pytest.approx(0.04, abs=0.002)
     click("form.sample-edit-form button[type='submit']")
-    wait.until(lambda d: "Rendering your edit" in d.find_element(By.TAG_NAME, "body").text)
+    # The post answers with a new page: the body read mid-navigation can be the old one's (stale), so read again.
+    WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: "Rendering your edit" in d.find_element(By.TAG_NAME, "body").text
+    )
     job = Job.objects.get(kind="edit_sample")
     assert job.params["start"] == 0.04 and job.params["fade_out"] == 0.01
     assert job.params["end"] == pytest.approx(float(f"{duration - 0.06:.3f}"))

@@ -42,3 +42,22 @@ export function peakBars(peaks, width, mid, reach) {
   }
   return path;
 }
+
+/*
+ * One sound at a time across a page's players (the sample audition, the sample editor's preview, ...), which
+ * may play through Web Audio, where no <audio> "play" event tells the others: a player claims the output as it
+ * starts, and every other player that registered with onAudioClaimed hears it and stops.
+ */
+var CLAIM = "stemcrate:audio-claim";
+
+export function claimAudio(owner) {
+  document.dispatchEvent(new CustomEvent(CLAIM, { detail: { owner: owner } }));
+}
+
+export function onAudioClaimed(owner, stop) {
+  document.addEventListener(CLAIM, function (event) {
+    if (!event.detail || event.detail.owner !== owner) {
+      stop();
+    }
+  });
+}
