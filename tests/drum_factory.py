@@ -28,6 +28,7 @@ Renders and calibrations are cached in memory for the process (one test session 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import shutil
@@ -171,7 +172,7 @@ _renders: dict[str, np.ndarray] = {}
 def render_midi(events: list[Event], programs: dict[int, int] | None = None, *, reverb: bool = False) -> np.ndarray:
     """Render note events with FluidSynth and FluidR3_GM: float32 (2, frames) at SR. Cached per process."""
     data = _midi_bytes(events, programs or {})
-    key = hashlib.sha256(data + bytes([reverb])).hexdigest()
+    key = hashlib.sha256(data + bytes([reverb]) + SOUNDFONT.encode()).hexdigest()
     if key not in _renders:
         with tempfile.TemporaryDirectory(prefix="drum-factory-") as tmp:
             midi, wav = Path(tmp) / "in.mid", Path(tmp) / "out.wav"
@@ -251,6 +252,28 @@ def _calibrate(keys: set[tuple[int | None, int, int]]) -> None:
                 )
             threshold = window.max() * 10 ** (TRANSIENT_DB / 20)
             _attack_offsets[(program, note, velocity)] = int(np.flatnonzero(window >= threshold)[0])
+
+
+# Attack offsets belong to a sound font's samples: one table per font (the scheduling rule is FluidSynth's own).
+_offsets_by_font: dict[str, dict[tuple[int | None, int, int], int]] = {}
+
+
+@contextlib.contextmanager
+def soundfont(path: str):
+    """Render with another General MIDI sound font inside the block (for evaluation only: the classifier and
+    every tuned threshold are trained and tuned on FluidR3_GM). Checks FluidSynth's scheduling with FluidR3
+    first, then measures the font's own attack offsets as it goes."""
+    global SOUNDFONT, _attack_offsets
+    if not Path(path).exists():
+        raise FileNotFoundError(path)
+    _check_scheduling()
+    before, before_offsets = SOUNDFONT, _attack_offsets
+    _offsets_by_font.setdefault(before, before_offsets)
+    SOUNDFONT, _attack_offsets = path, _offsets_by_font.setdefault(path, {})
+    try:
+        yield
+    finally:
+        SOUNDFONT, _attack_offsets = before, before_offsets
 
 
 def attack_offset(note: int, velocity: int, program: int | None = None) -> int:

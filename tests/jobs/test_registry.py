@@ -17,7 +17,7 @@ def test_it_finds_every_apps_kinds_with_their_queues_and_limits():
     kinds = registry.kinds()
     assert {name: kind.queue for name, kind in kinds.items()} == {
         "analyse": "cpu", "separate": "gpu", "slice": "cpu", "midi": "cpu", "lyrics": "gpu", "export": "cpu",
-        "edit_sample": "cpu",
+        "edit_sample": "cpu", "drum_midi": "cpu",
     }  # fmt: skip
     # Each came from the tasks.py of the app that owns its result, and each has its actor on its queue.
     assert {kind.work.__module__ for kind in kinds.values()} == {
