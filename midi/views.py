@@ -23,7 +23,13 @@ OPTION_LABELS = {
     "monophonic": "One note at a time",
     "pitch_bends": "Pitch bends",
     "multiple_pitch_bends": "Bends per note",
+    # drum parts (audio/drum_midi.py)
+    "division": "Grid",
+    "humanise": "Humanise",
+    "keep": "Kept instruments",
+    "sensitivity": "Onset sensitivity",
 }
+HIDDEN_OPTIONS = {"quantise", "seed"}  # quantise is said in the facts line; the seed only makes humanise repeatable
 
 
 def _get_midi_for_user(request, clip_id) -> MidiClip:
@@ -48,11 +54,13 @@ def note_name(pitch: int) -> str:
 def _option_rows(clip):
     rows = []
     for key, value in (clip.params or {}).items():
-        if key == "quantise":
+        if key in HIDDEN_OPTIONS:
             continue
         label = OPTION_LABELS.get(key, key.replace("_", " ").capitalize())
         if isinstance(value, bool):
             shown = "on" if value else "off"
+        elif key == "division":
+            shown = f"1/{4 * int(value)} notes" if int(value) in (1, 2, 4, 8, 16) else f"{int(value)} steps a beat"
         elif isinstance(value, list):
             shown = ", ".join(drum_midi.CLASS_LABELS.get(v, str(v)) for v in value)
         elif value is None or value == "":

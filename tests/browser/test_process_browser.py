@@ -79,8 +79,8 @@ def test_process_everything_runs_to_done_and_lists_the_midi(live_server, browser
     assert browser.find_element(By.CSS_SELECTOR, "#pipeline [data-pipeline-percent]").text == "100%"
     assert not browser.find_elements(By.CSS_SELECTOR, "#pipeline[hx-trigger*='every']")
     clips = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#track-midi [data-midi-clip]"))
-    assert {clip.get_attribute("data-midi-clip") for clip in clips} == {"bass", "other"}
-    assert MidiClip.objects.filter(track=track, quantised=True).count() == 2
+    assert {clip.get_attribute("data-midi-clip") for clip in clips} == {"bass", "other", "drums"}
+    assert MidiClip.objects.filter(track=track, quantised=True).count() == 3  # the drum part too
     bass = browser.find_element(By.CSS_SELECTOR, "#track-midi [data-midi-clip='bass'] a.output-name")
     assert bass.get_attribute("href").endswith(MidiClip.objects.get(track=track, source="bass").get_absolute_url())
     if Sample.objects.filter(track=track).exists():
