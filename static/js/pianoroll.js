@@ -54,6 +54,7 @@ var DRUM_ROW = 30; // px a lane wants
 var DRUM_ROW_MAX = 44;
 var DRUM_MIN_VIEW = 150;
 var DRUM_HIT_S = 0.12; // how long a hit shows lit after it starts
+var DRUM_LATE_S = 0.06; // a hit the scheduler reaches this late still sounds (the first tick after play)
 var GUTTER_MIN_DRUMS = 84;
 var GUTTER_MAX_DRUMS = 132;
 // The General MIDI drum map's names, for a note the page's lanes do not name.
@@ -1181,8 +1182,8 @@ Roll.prototype.schedule = function () {
       continue;
     }
     var from = Math.max(note.start, media);
-    if (this.drums && from > note.start) {
-      continue; // a hit already struck is not struck again halfway through
+    if (this.drums && from - note.start > DRUM_LATE_S) {
+      continue; // a seek landed after this hit: it is not struck late (a hit only just missed still sounds)
     }
     if (this.sound(note.pitch, note.velocity, from / rate + this.offset, (note.end - from) / rate)) {
       booked++;

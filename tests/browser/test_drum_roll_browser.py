@@ -131,3 +131,62 @@ def test_a_drum_part_shows_named_lanes_and_plays_drums(live_server, browser, dja
     assert not errors, "\n".join(errors)
     refused = csp_violations(console)
     assert not refused, "the Content-Security-Policy blocked something:\n" + "\n".join(refused)
+
+
+def test_a_full_kit_gets_every_lane_and_every_drum_sound(live_server, browser, django_user_model, tmp_path):
+    """Every lane of audio/drum_midi.LANES, stored the way the drum job stores a clip: sixteen named rows in
+    that order, the wider gutter fits the longest name, every hit drawn, and in "Notes only" the synth books
+    each drum voice (kick, toms, snare, clap, side stick, hats, cymbals, cowbell) with no script error."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from audio import drum_midi
+    from midi import services as midi_services
+
+    user = django_user_model.objects.create_user("drummer", "drummer@example.com", PASSWORD)
+    track, stem_set = make_track_with_fake_stems(user, tmp_path / "parts", seconds=6.0)
+    drums = stem_set.stems.get(name="drums")
+    # One hit of each lane every 0.25 s, bottom (kick) first, over the first four seconds.
+    pitches = [pitch for pitch, _ in reversed(drum_midi.LANES)]
+    notes = [[round(i * 0.25, 3), round(i * 0.25 + drum_midi.NOTE_LENGTH, 3), pitches[i % 16], 40 + (i * 7) % 88]
+             for i in range(16)]  # fmt: skip
+    path = tmp_path / "drums.mid"
+    path.write_bytes(
+        drum_midi.to_midi_bytes([drum_midi.DrumNote(n[0], n[2], n[3], "kick", 1.0) for n in notes], bpm=120.0)
+    )
+    clip = midi_services.do_store_midi(
+        track, stem=drums, source="drums", job=None, preset="drums", params=drum_midi.clean_options({}),
+        notes=notes, midi_path=str(path), bpm=120.0, quantised=False,
+    )  # fmt: skip
+    assert clip.is_drums
+    wait = WebDriverWait(browser, 15)
+    console = []
+
+    browser.set_window_size(*DESKTOP)
+    sign_in(browser, live_server, "drummer", PASSWORD)
+    console.extend(entry["message"] for entry in browser.get_log("browser"))
+    browser.get(live_server.url + clip.get_absolute_url())
+    roll = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-roll].is-enhanced")))
+    state = browser.execute_script(ROLL)
+    assert state["mode"] == "drums"
+    assert state["lanes"].split("|") == [name for _, name in drum_midi.LANES]
+    assert state["hits"] == 16 and state["drawn"] == 16, state
+    # Sixteen rows: the roll is taller than the two-lane one, and no row is squeezed below 14 px.
+    view = roll.find_element(By.CSS_SELECTOR, "[data-roll-view]")
+    assert (view.size["height"] - 24) / 16 >= 14, view.size
+
+    roll.find_element(By.CSS_SELECTOR, "label[for='roll-mode-notes']").click()
+    roll.find_element(By.CSS_SELECTOR, "[data-roll-toggle]").click()
+    try:
+        wait.until(lambda d: d.execute_script(ROLL)["scheduled"] >= 16)
+    except Exception:
+        raise AssertionError((browser.execute_script(ROLL), browser.get_log("browser"))) from None
+    # every hit, so every drum voice, was booked
+    roll.find_element(By.CSS_SELECTOR, "[data-roll-toggle]").click()
+    save_screenshot(browser, "drum-roll-full-kit", DESKTOP)
+
+    console.extend(entry["message"] for entry in browser.get_log("browser"))
+    errors = [line for line in console if "SEVERE" in line or "Uncaught" in line]
+    assert not errors, "\n".join(errors)
+    assert not csp_violations(console)
