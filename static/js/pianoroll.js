@@ -1,5 +1,5 @@
 /*
- * The piano roll on a MIDI clip's page: section[data-roll] in templates/library/midi.html.
+ * The piano roll on a MIDI clip's page: section[data-roll] in midi/templates/midi/midi.html.
  *
  * Reads the notes ("midi-notes": [start s, end s, MIDI pitch, velocity] rows) and the clip's facts
  * ("midi-config": bpm, duration) and draws them on a HiDPI canvas: keys on the left (C rows named), notes as
@@ -15,6 +15,17 @@
  * Mouse: click the roll to play from there, drag (or scroll sideways) to move, Ctrl + wheel to zoom, click a
  * key to hear it. Keys: Space play/pause, Left/Right a bar, Home, + and - zoom, 0 fit, F follow the playhead.
  * Without this script the <audio> keeps the browser's own controls.
+ *
+ * A drum part ("midi-config" drums: true, lanes: [[GM drum note, name], ...] top to bottom, from the drum_midi
+ * job's clip) is drawn as drum lanes instead of keys: one named row per lane (a note the lanes do not name gets
+ * a row of its own), a gutter as wide as the longest name, each hit a diamond of a fixed size at its start
+ * (a drum note is a trigger: its stored 0.1 s length means nothing), shaded by velocity and lit as it sounds.
+ * The synth plays a small Web Audio drum per lane instead of the pitched voice: a sine drop (kick, toms),
+ * filtered noise (hats, cymbals), noise and tone (snare, clap), short tones (side stick, cowbell). Clicking a
+ * lane name plays its drum, and so does each button of the lane list under the roll ([data-roll-lanes], which
+ * is also what a screen reader reads). The root gets data-roll-mode ("drums" or "keys"), data-roll-lanes (the
+ * names, "|"-joined), data-roll-hits (the hits placed in lanes), data-roll-drawn (the hits the last frame drew)
+ * and data-auditions (the keys or lanes sounded by hand), which the browser tests read.
  */
 import { playOrReport } from "./lib/audio.js";
 import { cssVars, isTextControl, readJson, readStored, writeStored } from "./lib/dom.js";
@@ -37,6 +48,17 @@ var MAX_VOICES = 64;
 var NAMES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
 var BLACK = [false, true, false, true, false, false, true, false, true, false, true, false];
 var MODE_KEY = "stemcrate.roll.mode";
+// Drum parts: one named lane per General MIDI drum note, hits drawn as diamonds of a fixed size (a drum note is
+// a trigger; its stored length means nothing), lanes taller than keys.
+var DRUM_ROW = 30; // px a lane wants
+var DRUM_ROW_MAX = 44;
+var DRUM_MIN_VIEW = 150;
+var DRUM_HIT_S = 0.12; // how long a hit shows lit after it starts
+var DRUM_LATE_S = 0.06; // a hit the scheduler reaches this late still sounds (the first tick after play)
+var GUTTER_MIN_DRUMS = 84;
+var GUTTER_MAX_DRUMS = 132;
+// The General MIDI drum map's names, for a note the page's lanes do not name.
+var GM_DRUMS = { 35: "Kick 2", 40: "Snare 2", 52: "China", 53: "Ride bell", 54: "Tambourine", 55: "Splash", 57: "Crash 2", 59: "Ride 2" };
 
 function noteName(pitch) {
   return NAMES[((pitch % 12) + 12) % 12] + (Math.floor(pitch / 12) - 1);
@@ -134,11 +156,188 @@ Synth.prototype.play = function (pitch, velocity, when, duration) {
   sub.start(start);
   osc.stop(end + release + 0.05);
   sub.stop(end + release + 0.05);
-  var voice = { osc: osc, sub: sub, gain: gain, end: end + release + 0.05 };
+  var voice = { sources: [osc, sub], gain: gain, end: end + release + 0.05 };
   osc.onended = function () {
     gain.disconnect();
   };
   this.voices.push(voice);
+  return true;
+};
+
+/* A second of white noise, made once: the body of every hat, cymbal, snare and clap. */
+Synth.prototype.noise = function () {
+  if (!this.noiseBuffer) {
+    var ctx = this.ctx;
+    var buffer = ctx.createBuffer(1, ctx.sampleRate, ctx.sampleRate);
+    var data = buffer.getChannelData(0);
+    for (var i = 0; i < data.length; i++) {
+      data[i] = Math.random() * 2 - 1;
+    }
+    this.noiseBuffer = buffer;
+  }
+  return this.noiseBuffer;
+};
+
+/* What a General MIDI drum note sounds like here: "kick", "tom", "snare", "clap", "rim", "hat", "openhat",
+ * "crash", "ride" or "cowbell". */
+function drumKind(pitch) {
+  if (pitch === 35 || pitch === 36) {
+    return "kick";
+  }
+  if (pitch === 37) {
+    return "rim";
+  }
+  if (pitch === 38 || pitch === 40) {
+    return "snare";
+  }
+  if (pitch === 39) {
+    return "clap";
+  }
+  if (pitch === 42 || pitch === 44) {
+    return "hat";
+  }
+  if (pitch === 46) {
+    return "openhat";
+  }
+  if ([41, 43, 45, 47, 48, 50].indexOf(pitch) >= 0) {
+    return "tom";
+  }
+  if (pitch === 51 || pitch === 53 || pitch === 59) {
+    return "ride";
+  }
+  if (pitch === 56) {
+    return "cowbell";
+  }
+  return "crash"; // 49, 52, 55, 57 and anything else: a wash of noise
+}
+
+/* One drum hit at `when`: a pitched sine drop (kick, toms), filtered noise (hats, cymbals), both (snare, clap),
+ * or a short tone (rim, cowbell). Louder and brighter with the velocity. */
+Synth.prototype.drum = function (pitch, velocity, when) {
+  var ctx = this.ctx;
+  if (!ctx) {
+    return false;
+  }
+  var now = ctx.currentTime;
+  this.voices = this.voices.filter(function (voice) {
+    return voice.end > now;
+  });
+  if (this.voices.length >= MAX_VOICES) {
+    return false;
+  }
+  var self = this;
+  var start = Math.max(when, now);
+  var v = clamp(velocity, 1, 127) / 127;
+  var level = 0.08 + 0.5 * Math.pow(v, 1.3);
+  var kind = drumKind(pitch);
+  var out = ctx.createGain();
+  out.gain.value = 1;
+  out.connect(this.master);
+  var sources = []; // every source of the hit, for stopAll
+  var pending = []; // those started at `start` and stopped at the end of the longest envelope
+  var end = start;
+
+  function envelope(peak, decay) {
+    var gain = ctx.createGain();
+    gain.gain.setValueAtTime(0, start);
+    gain.gain.linearRampToValueAtTime(peak, start + 0.002);
+    gain.gain.exponentialRampToValueAtTime(0.0008, start + decay);
+    gain.connect(out);
+    end = Math.max(end, start + decay);
+    return gain;
+  }
+  function tone(type, from, to, drop, peak, decay) {
+    var osc = ctx.createOscillator();
+    osc.type = type;
+    osc.frequency.setValueAtTime(from, start);
+    if (to !== from) {
+      osc.frequency.exponentialRampToValueAtTime(to, start + drop);
+    }
+    osc.connect(envelope(peak, decay));
+    pending.push(osc);
+  }
+  function noise(filterType, frequency, q, peak, decay) {
+    var source = ctx.createBufferSource();
+    source.buffer = self.noise();
+    source.loop = true;
+    var filter = ctx.createBiquadFilter();
+    filter.type = filterType;
+    filter.frequency.value = frequency;
+    filter.Q.value = q;
+    source.connect(filter);
+    filter.connect(envelope(peak, decay));
+    pending.push(source);
+  }
+
+  if (kind === "kick") {
+    tone("sine", 150, 45, 0.12, level * 1.4, 0.4);
+  } else if (kind === "tom") {
+    // 41 (low floor) ... 50 (high): 80 Hz to 200 Hz.
+    var f = 80 * Math.pow(2, (pitch - 41) / 7.5);
+    tone("sine", f * 1.6, f, 0.1, level * 1.1, 0.45);
+  } else if (kind === "snare") {
+    tone("triangle", 240, 170, 0.05, level * 0.6, 0.12);
+    noise("highpass", 1400, 0.7, level * 0.8, 0.2);
+  } else if (kind === "clap") {
+    // Three quick bursts and a tail, the way hands never quite clap together.
+    [0, 0.012, 0.024].forEach(function (lag) {
+      var burst = ctx.createBufferSource();
+      burst.buffer = self.noise();
+      var band = ctx.createBiquadFilter();
+      band.type = "bandpass";
+      band.frequency.value = 1200;
+      band.Q.value = 1.2;
+      var gain = ctx.createGain();
+      gain.gain.setValueAtTime(0, start + lag);
+      gain.gain.linearRampToValueAtTime(level, start + lag + 0.001);
+      gain.gain.exponentialRampToValueAtTime(0.0008, start + lag + 0.03);
+      burst.connect(band);
+      band.connect(gain);
+      gain.connect(out);
+      burst.start(start + lag);
+      burst.stop(start + lag + 0.04);
+      sources.push(burst);
+    });
+    noise("bandpass", 1100, 0.9, level * 0.6, 0.22);
+  } else if (kind === "rim") {
+    tone("square", 820, 820, 0, level * 0.35, 0.05);
+    noise("bandpass", 3000, 1.5, level * 0.4, 0.03);
+  } else if (kind === "hat") {
+    noise("highpass", 7500, 0.6, level * 0.7, 0.06);
+  } else if (kind === "openhat") {
+    noise("highpass", 7000, 0.6, level * 0.6, 0.35);
+  } else if (kind === "ride") {
+    tone("sine", 3100, 3100, 0, level * 0.12, 0.7);
+    noise("highpass", 5000, 0.5, level * 0.3, 0.6);
+  } else if (kind === "cowbell") {
+    var bell = ctx.createBiquadFilter();
+    bell.type = "bandpass";
+    bell.frequency.value = 800;
+    bell.Q.value = 2;
+    var ring = envelope(level * 0.35, 0.3);
+    ring.disconnect();
+    ring.connect(bell);
+    bell.connect(out);
+    [540, 800].forEach(function (frequency) {
+      var osc = ctx.createOscillator();
+      osc.type = "square";
+      osc.frequency.value = frequency;
+      osc.connect(ring);
+      pending.push(osc);
+    });
+  } else {
+    noise("highpass", 4000, 0.5, level * 0.55, 1.2);
+  }
+
+  pending.forEach(function (source) {
+    source.start(start);
+    source.stop(end + 0.05);
+    sources.push(source);
+  });
+  pending[0].onended = function () {
+    out.disconnect();
+  };
+  this.voices.push({ sources: sources, gain: out, end: end + 0.05 });
   return true;
 };
 
@@ -149,14 +348,15 @@ Synth.prototype.stopAll = function () {
   }
   var now = this.ctx.currentTime;
   this.voices.forEach(function (voice) {
-    try {
-      voice.gain.gain.cancelScheduledValues(now);
-      voice.gain.gain.setTargetAtTime(0, now, 0.01);
-      voice.osc.stop(now + 0.06);
-      voice.sub.stop(now + 0.06);
-    } catch (error) {
-      // not started yet, or already stopped: either way silent
-    }
+    voice.gain.gain.cancelScheduledValues(now);
+    voice.gain.gain.setTargetAtTime(0, now, 0.01);
+    voice.sources.forEach(function (source) {
+      try {
+        source.stop(now + 0.06);
+      } catch (error) {
+        // not started yet, or already stopped: either way silent
+      }
+    });
   });
   this.voices = [];
 };
@@ -204,7 +404,14 @@ function Roll(root) {
     return Math.max(m, n.end);
   }, 0);
   this.knownDuration = Math.max(Number(config.duration) || 0, this.lastEnd);
-  this.fitPitches();
+  this.drums = config.drums === true;
+  this.gutter = GUTTER;
+  if (this.drums) {
+    this.setLanes(config.lanes);
+  } else {
+    this.fitPitches();
+  }
+  this.root.setAttribute("data-roll-mode", this.drums ? "drums" : "keys");
 
   this.synth = new Synth();
   this.mode = "both";
@@ -227,6 +434,10 @@ function Roll(root) {
   this.ui.hidden = false;
   root.classList.add("is-enhanced");
   this.readColors();
+  if (this.drums) {
+    this.measureGutter();
+    this.buildLaneList();
+  }
   this.layout(true);
   this.bind();
   this.restoreMode();
@@ -246,6 +457,91 @@ function Roll(root) {
   }
   this.draw();
 }
+
+/* A drum part's rows: the page's lanes (top to bottom), then a lane for any note they do not name. */
+Roll.prototype.setLanes = function (lanes) {
+  var self = this;
+  this.lanes = [];
+  this.laneOf = {};
+  function add(pitch, name) {
+    if (self.laneOf[pitch] === undefined) {
+      self.laneOf[pitch] = self.lanes.length;
+      self.lanes.push({ pitch: pitch, name: name, hits: 0 });
+    }
+  }
+  (Array.isArray(lanes) ? lanes : []).forEach(function (lane) {
+    if (Array.isArray(lane) && lane.length >= 2 && isFinite(lane[0])) {
+      add(Math.round(lane[0]), String(lane[1]));
+    }
+  });
+  this.notes.forEach(function (n) {
+    add(n.pitch, GM_DRUMS[n.pitch] || "Note " + n.pitch);
+    self.lanes[self.laneOf[n.pitch]].hits++;
+  });
+  if (!this.lanes.length) {
+    add(36, "Kick");
+  }
+  this.lo = 0;
+  this.hi = 127;
+};
+
+/* The gutter wide enough for the longest lane name. */
+Roll.prototype.measureGutter = function () {
+  var ctx = this.ctx;
+  ctx.font = "600 12px " + this.colors.font;
+  var widest = this.lanes.reduce(function (m, lane) {
+    return Math.max(m, ctx.measureText(lane.name).width);
+  }, 0);
+  this.gutter = Math.round(clamp(widest + 24, GUTTER_MIN_DRUMS, GUTTER_MAX_DRUMS));
+};
+
+/* The lanes as buttons under the roll: each plays its drum (the keyboard's way to audition a lane, and a list a
+ * screen reader can read), with its number of hits. */
+Roll.prototype.buildLaneList = function () {
+  var self = this;
+  var list = this.root.querySelector("[data-roll-lanes]");
+  if (!list) {
+    return;
+  }
+  list.textContent = "";
+  this.lanes.forEach(function (lane) {
+    var item = document.createElement("li");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "roll-lane";
+    button.setAttribute("data-lane-pitch", String(lane.pitch));
+    button.setAttribute("data-lane-hits", String(lane.hits));
+    button.title = "Hear the " + lane.name.toLowerCase() + " (note " + lane.pitch + ")";
+    var name = document.createElement("span");
+    name.className = "roll-lane-name";
+    name.textContent = lane.name;
+    var hits = document.createElement("span");
+    hits.className = "roll-lane-hits";
+    hits.textContent = lane.hits + (lane.hits === 1 ? " hit" : " hits");
+    button.append(name, hits);
+    button.addEventListener("click", function () {
+      self.previewKey(lane.pitch);
+    });
+    item.append(button);
+    list.append(item);
+  });
+  this.root.setAttribute(
+    "data-roll-lanes",
+    this.lanes
+      .map(function (lane) {
+        return lane.name;
+      })
+      .join("|")
+  );
+  this.root.setAttribute(
+    "data-roll-hits",
+    String(
+      this.lanes.reduce(function (m, lane) {
+        return m + lane.hits;
+      }, 0)
+    )
+  );
+};
 
 /* The rows shown: the notes' range with a little room, at least MIN_ROWS, within MIDI's 0-127. */
 Roll.prototype.fitPitches = function () {
@@ -314,11 +610,16 @@ Roll.prototype.position = function () {
 };
 
 Roll.prototype.rows = function () {
-  return this.hi - this.lo + 1;
+  return this.drums ? this.lanes.length : this.hi - this.lo + 1;
+};
+
+/* The top of a pitch's row, in canvas px. */
+Roll.prototype.rowTop = function (pitch) {
+  return RULER + (this.drums ? this.laneOf[pitch] : this.hi - pitch) * this.rowH;
 };
 
 Roll.prototype.laneWidth = function () {
-  return Math.max(10, this.width - GUTTER);
+  return Math.max(10, this.width - this.gutter);
 };
 
 Roll.prototype.visibleSeconds = function () {
@@ -329,15 +630,22 @@ Roll.prototype.visibleSeconds = function () {
 Roll.prototype.layout = function (first) {
   var rows = this.rows();
   var wanted = clamp(Math.round(rows * 14 + RULER), VIEW_MIN, VIEW_MAX);
+  if (this.drums) {
+    // A few lanes grow up to DRUM_ROW_MAX each rather than leave the roll's bottom empty.
+    // (With no hits, room for the page's "no hits" note.)
+    var least = this.notes.length ? Math.min(DRUM_MIN_VIEW, rows * DRUM_ROW_MAX + RULER + 2) : DRUM_MIN_VIEW;
+    wanted = clamp(Math.round(rows * DRUM_ROW + RULER), least, VIEW_MAX);
+  }
   if (window.matchMedia && window.matchMedia("(max-width: 720px)").matches) {
-    wanted = clamp(wanted, VIEW_MIN, 340);
+    wanted = clamp(wanted, this.drums ? Math.min(wanted, DRUM_MIN_VIEW) : VIEW_MIN, 340);
   }
   this.view.style.height = wanted + "px"; // CSSOM: allowed by the CSP, unlike a style attribute
   var rect = this.view.getBoundingClientRect();
   var ratio = window.devicePixelRatio || 1;
   this.width = Math.max(120, rect.width - 2);
   this.height = Math.max(120, rect.height - 2);
-  this.rowH = clamp((this.height - RULER) / rows, ROW_MIN / 2, ROW_MAX * 2);
+  // A drum part's lanes fill the height chosen for them above; a keyboard's rows stay within their limits.
+  this.rowH = this.drums ? Math.max(ROW_MIN, (this.height - RULER) / rows) : clamp((this.height - RULER) / rows, ROW_MIN / 2, ROW_MAX * 2);
   this.canvas.width = Math.round(this.width * ratio);
   this.canvas.height = Math.round(this.height * ratio);
   this.ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -409,7 +717,7 @@ Roll.prototype.updateZoomLabel = function () {
 
 Roll.prototype.timeAt = function (clientX) {
   var rect = this.canvas.getBoundingClientRect();
-  return this.viewStart + (clientX - rect.left - GUTTER) / this.pps;
+  return this.viewStart + (clientX - rect.left - this.gutter) / this.pps;
 };
 
 Roll.prototype.pitchAt = function (clientY) {
@@ -418,11 +726,26 @@ Roll.prototype.pitchAt = function (clientY) {
   if (y < 0) {
     return null;
   }
-  var pitch = this.hi - Math.floor(y / this.rowH);
+  var row = Math.floor(y / this.rowH);
+  if (this.drums) {
+    return row < this.lanes.length ? this.lanes[row].pitch : null;
+  }
+  var pitch = this.hi - row;
   return pitch >= this.lo && pitch <= this.hi ? pitch : null;
 };
 
 Roll.prototype.noteAt = function (time, pitch) {
+  if (this.drums) {
+    var reach = this.hitHalf() / this.pps; // s either side of a hit that its diamond covers
+    var best = null;
+    for (var j = this.firstVisible(time - reach); j < this.notes.length && this.notes[j].start <= time + reach; j++) {
+      var hit = this.notes[j];
+      if (hit.pitch === pitch && Math.abs(hit.start - time) <= reach && (!best || Math.abs(hit.start - time) < Math.abs(best.start - time))) {
+        best = hit;
+      }
+    }
+    return best;
+  }
   for (var i = this.firstVisible(time); i < this.notes.length && this.notes[i].start <= time; i++) {
     var n = this.notes[i];
     if (n.pitch === pitch && n.start <= time && time <= n.end) {
@@ -430,6 +753,11 @@ Roll.prototype.noteAt = function (time, pitch) {
     }
   }
   return null;
+};
+
+/* Half a drum hit's diamond, px: fixed, whatever the zoom. */
+Roll.prototype.hitHalf = function () {
+  return clamp(this.rowH * 0.34, 4, 9);
 };
 
 /* Index of the first note that may still sound at `time` (notes are sorted by start). */
@@ -534,7 +862,7 @@ Roll.prototype.bind = function () {
     var rect = self.canvas.getBoundingClientRect();
     var x = event.clientX - rect.left;
     view.focus({ preventScroll: true });
-    if (x < GUTTER) {
+    if (x < self.gutter) {
       var pitch = self.pitchAt(event.clientY);
       if (pitch !== null) {
         self.previewKey(pitch);
@@ -549,7 +877,7 @@ Roll.prototype.bind = function () {
   view.addEventListener("pointermove", function (event) {
     var rect = self.canvas.getBoundingClientRect();
     self.hover = { x: event.clientX - rect.left, y: event.clientY - rect.top, clientX: event.clientX, clientY: event.clientY };
-    view.classList.toggle("is-over-keys", self.hover.x < GUTTER);
+    view.classList.toggle("is-over-keys", self.hover.x < self.gutter);
     if (self.drag) {
       var dx = event.clientX - self.drag.x;
       if (!self.drag.moved && Math.abs(dx) > 4) {
@@ -596,7 +924,7 @@ Roll.prototype.bind = function () {
       if (event.ctrlKey || event.metaKey) {
         event.preventDefault();
         var scale = event.deltaMode === 1 ? 40 : 1;
-        self.zoomBy(Math.exp(-event.deltaY * scale * 0.0025), Math.max(0, event.clientX - rect.left - GUTTER));
+        self.zoomBy(Math.exp(-event.deltaY * scale * 0.0025), Math.max(0, event.clientX - rect.left - self.gutter));
         return;
       }
       var dx = event.deltaX || (event.shiftKey ? event.deltaY : 0);
@@ -787,8 +1115,9 @@ Roll.prototype.restoreMode = function () {
 
 Roll.prototype.previewKey = function (pitch) {
   var self = this;
-  if (this.synth.ensure()) {
-    this.synth.play(pitch, 96, this.synth.ctx.currentTime + 0.01, 0.45);
+  if (this.synth.ensure() && this.sound(pitch, 96, this.synth.ctx.currentTime + 0.01, 0.45)) {
+    this.auditions = (this.auditions || 0) + 1;
+    this.root.setAttribute("data-auditions", String(this.auditions)); // a test reads that the key sounded
   }
   this.pressedKey = pitch;
   this.draw();
@@ -798,6 +1127,11 @@ Roll.prototype.previewKey = function (pitch) {
       self.draw();
     }
   }, 350);
+};
+
+/* One note on the synth: a drum hit in a drum part, a pitched note otherwise. */
+Roll.prototype.sound = function (pitch, velocity, when, duration) {
+  return this.drums ? this.synth.drum(pitch, velocity, when) : this.synth.play(pitch, velocity, when, duration);
 };
 
 /* ------------------------------------------------------- scheduler */
@@ -848,7 +1182,10 @@ Roll.prototype.schedule = function () {
       continue;
     }
     var from = Math.max(note.start, media);
-    if (this.synth.play(note.pitch, note.velocity, from / rate + this.offset, (note.end - from) / rate)) {
+    if (this.drums && from - note.start > DRUM_LATE_S) {
+      continue; // a seek landed after this hit: it is not struck late (a hit only just missed still sounds)
+    }
+    if (this.sound(note.pitch, note.velocity, from / rate + this.offset, (note.end - from) / rate)) {
       booked++;
     }
   }
@@ -890,15 +1227,17 @@ Roll.prototype.updateTip = function () {
   var rect = this.canvas.getBoundingClientRect();
   var pitch = this.pitchAt(hover.clientY);
   var text;
-  if (hover.x < GUTTER) {
-    text = pitch !== null ? noteName(pitch) + " · click to hear" : "";
+  if (hover.x < this.gutter) {
+    text = pitch !== null ? this.rowName(pitch) + " · click to hear" : "";
   } else {
     var time = this.timeAt(hover.clientX);
     var note = pitch !== null ? this.noteAt(time, pitch) : null;
-    if (note) {
+    if (note && this.drums) {
+      text = this.rowName(note.pitch) + " · " + this.barBeat(note.start) + " · " + formatTime(note.start, true) + " · vel " + Math.round(note.velocity);
+    } else if (note) {
       text = noteName(note.pitch) + " · " + formatTime(note.start, true) + " · " + Math.round((note.end - note.start) * 1000) + " ms · vel " + Math.round(note.velocity);
     } else {
-      text = (pitch !== null ? noteName(pitch) + " · " : "") + this.barBeat(Math.max(0, time)) + " · " + formatTime(Math.max(0, time), true);
+      text = (pitch !== null ? this.rowName(pitch) + " · " : "") + this.barBeat(Math.max(0, time)) + " · " + formatTime(Math.max(0, time), true);
     }
   }
   if (!text) {
@@ -911,6 +1250,11 @@ Roll.prototype.updateTip = function () {
   var left = clamp(hover.x + 14, 4, rect.width - tipWidth - 4);
   var top = hover.y > 40 ? hover.y - 30 : hover.y + 18;
   this.tip.style.transform = "translate(" + Math.round(left) + "px, " + Math.round(top) + "px)";
+};
+
+/* A row's name: the lane's ("Snare") in a drum part, the note's ("C♯3") otherwise. */
+Roll.prototype.rowName = function (pitch) {
+  return this.drums ? this.lanes[this.laneOf[pitch]].name : noteName(pitch);
 };
 
 Roll.prototype.barBeat = function (time) {
@@ -956,35 +1300,51 @@ Roll.prototype.drawRoll = function (t) {
   var pps = this.pps;
   var start = this.viewStart;
   var end = start + this.visibleSeconds();
+  var gutter = this.gutter;
+  var drums = this.drums;
+  var self = this;
   function xOf(time) {
-    return GUTTER + (time - start) * pps;
+    return gutter + (time - start) * pps;
   }
   function yOf(pitch) {
-    return RULER + (hi - pitch) * rowH;
+    return self.rowTop(pitch);
   }
 
   ctx.clearRect(0, 0, W, H);
   ctx.fillStyle = c.bg;
   ctx.fillRect(0, 0, W, H);
 
-  // Rows: black keys darker, a line under every C.
-  var hoverPitch = this.hover && this.hover.x >= GUTTER ? this.pitchAt(this.hover.clientY) : null;
-  for (var p = lo; p <= hi; p++) {
+  // Rows: black keys darker, a line under every C; a drum part's lanes striped, a line between them.
+  var hoverPitch = this.hover && this.hover.x >= gutter ? this.pitchAt(this.hover.clientY) : null;
+  for (var li = 0; drums && li < this.lanes.length; li++) {
+    var ly = RULER + li * rowH;
+    if (li % 2 === 1) {
+      ctx.fillStyle = c.rowBlack;
+      ctx.fillRect(gutter, ly, W - gutter, rowH);
+    }
+    if (this.lanes[li].pitch === hoverPitch) {
+      ctx.fillStyle = c.hoverRow;
+      ctx.fillRect(gutter, ly, W - gutter, rowH);
+    }
+    ctx.fillStyle = c.rowC;
+    ctx.fillRect(gutter, Math.round(ly + rowH) - 0.5, W - gutter, 1);
+  }
+  for (var p = lo; !drums && p <= hi; p++) {
     var y = yOf(p);
     if (BLACK[p % 12]) {
       ctx.fillStyle = c.rowBlack;
-      ctx.fillRect(GUTTER, y, W - GUTTER, rowH);
+      ctx.fillRect(gutter, y, W - gutter, rowH);
     }
     if (p === hoverPitch) {
       ctx.fillStyle = c.hoverRow;
-      ctx.fillRect(GUTTER, y, W - GUTTER, rowH);
+      ctx.fillRect(gutter, y, W - gutter, rowH);
     }
     if (p % 12 === 0 || (p % 12 === 5 && rowH >= 9)) {
       ctx.fillStyle = p % 12 === 0 ? c.rowC : c.rowLine;
-      ctx.fillRect(GUTTER, Math.round(y + rowH) - 0.5, W - GUTTER, 1);
+      ctx.fillRect(gutter, Math.round(y + rowH) - 0.5, W - gutter, 1);
     } else if (rowH >= 11) {
       ctx.fillStyle = c.rowLine;
-      ctx.fillRect(GUTTER, Math.round(y + rowH) - 0.5, W - GUTTER, 1);
+      ctx.fillRect(gutter, Math.round(y + rowH) - 0.5, W - gutter, 1);
     }
   }
 
@@ -1009,7 +1369,7 @@ Roll.prototype.drawRoll = function (t) {
     ctx.fillStyle = kind[1];
     for (var i = Math.floor(start / every); i * every <= end; i++) {
       var x = Math.round(xOf(i * every)) - 0.5;
-      if (x >= GUTTER) {
+      if (x >= gutter) {
         ctx.fillRect(x, RULER, 1, H - RULER);
       }
     }
@@ -1020,7 +1380,10 @@ Roll.prototype.drawRoll = function (t) {
   var sounding = {};
   var r = Math.min(3, rowH / 3);
   var labelFont = "600 " + Math.min(11, Math.max(8, Math.floor(rowH * 0.7))) + "px " + c.font;
-  for (var i = this.firstVisible(start); i < this.notes.length; i++) {
+  if (drums) {
+    this.drawHits(t, playing, sounding, xOf);
+  }
+  for (var i = this.firstVisible(start); !drums && i < this.notes.length; i++) {
     var n = this.notes[i];
     if (n.start > end) {
       break;
@@ -1058,7 +1421,7 @@ Roll.prototype.drawRoll = function (t) {
   }
 
   // The hover line.
-  if (this.hover && this.hover.x >= GUTTER && !(this.drag && this.drag.moved)) {
+  if (this.hover && this.hover.x >= gutter && !(this.drag && this.drag.moved)) {
     ctx.fillStyle = c.hover;
     ctx.fillRect(Math.round(this.hover.x) - 0.5, RULER, 1, H - RULER);
   }
@@ -1076,7 +1439,7 @@ Roll.prototype.drawRoll = function (t) {
   ctx.textBaseline = "middle";
   for (var b = Math.floor(start / (this.bar * labelEvery)); b * this.bar * labelEvery <= end; b++) {
     var bx = xOf(b * this.bar * labelEvery);
-    if (bx >= GUTTER - 1) {
+    if (bx >= gutter - 1) {
       ctx.fillStyle = c.bar;
       ctx.fillRect(Math.round(bx) - 0.5, RULER - 7, 1, 7);
       ctx.fillStyle = c.rulerText;
@@ -1086,7 +1449,7 @@ Roll.prototype.drawRoll = function (t) {
 
   // The playhead.
   var hx = xOf(t);
-  if (hx >= GUTTER - 1 && hx <= W + 1) {
+  if (hx >= gutter - 1 && hx <= W + 1) {
     ctx.fillStyle = c.head;
     ctx.fillRect(Math.round(hx) - 1, RULER, 2, H - RULER);
     ctx.beginPath();
@@ -1101,16 +1464,19 @@ Roll.prototype.drawRoll = function (t) {
 
   // The keys, over everything at the left edge.
   ctx.fillStyle = c.ruler;
-  ctx.fillRect(0, 0, GUTTER, RULER);
+  ctx.fillRect(0, 0, gutter, RULER);
   var keySize = Math.min(11, Math.max(8, Math.floor(rowH * 0.72))) + "px " + c.font;
-  for (var k = lo; k <= hi; k++) {
+  if (drums) {
+    this.drawLaneNames(sounding, hoverPitch);
+  }
+  for (var k = lo; !drums && k <= hi; k++) {
     var ky = yOf(k);
     var black = BLACK[k % 12];
     var lit = sounding[k] || this.pressedKey === k;
     ctx.fillStyle = lit ? rgba(c.note, 1) : black ? c.keyBlack : c.keyWhite;
-    ctx.fillRect(0, ky, GUTTER - 1, rowH);
+    ctx.fillRect(0, ky, gutter - 1, rowH);
     ctx.fillStyle = c.keyLine;
-    ctx.fillRect(0, Math.round(ky + rowH) - 0.5, GUTTER - 1, 1);
+    ctx.fillRect(0, Math.round(ky + rowH) - 0.5, gutter - 1, 1);
     var isC = k % 12 === 0;
     if (isC || (!black && rowH >= 13) || lit || k === hoverPitch) {
       ctx.font = (isC ? "700 " : "500 ") + keySize;
@@ -1118,13 +1484,94 @@ Roll.prototype.drawRoll = function (t) {
       ctx.textAlign = "right";
       ctx.fillStyle = lit ? "#0b0c10" : black ? "#c9cdd8" : isC ? c.keyCText : c.keyText;
       if (rowH >= 7 || isC) {
-        ctx.fillText(noteName(k), GUTTER - 7, ky + rowH / 2 + 0.5);
+        ctx.fillText(noteName(k), gutter - 7, ky + rowH / 2 + 0.5);
       }
       ctx.textAlign = "left";
     }
   }
   ctx.fillStyle = c.bar;
-  ctx.fillRect(GUTTER - 1, 0, 1, H);
+  ctx.fillRect(gutter - 1, 0, 1, H);
+};
+
+/* A drum part's hits in view: a diamond of a fixed size at each hit's start, shaded by velocity, lit while it
+ * sounds. Counts what it drew (data-roll-drawn), so a test can check that every hit is on the roll. */
+Roll.prototype.drawHits = function (t, playing, sounding, xOf) {
+  var ctx = this.ctx;
+  var c = this.colors;
+  var rowH = this.rowH;
+  var half = this.hitHalf();
+  var reach = half / this.pps;
+  var start = this.viewStart - reach;
+  var end = this.viewStart + this.visibleSeconds() + reach;
+  var halfH = Math.min(half * 1.25, rowH / 2 - 2);
+  var drawn = 0;
+  for (var i = this.firstVisible(start); i < this.notes.length; i++) {
+    var n = this.notes[i];
+    if (n.start > end) {
+      break;
+    }
+    if (n.start < start) {
+      continue;
+    }
+    var x = xOf(n.start);
+    if (x + half < this.gutter) {
+      continue;
+    }
+    var cy = this.rowTop(n.pitch) + rowH / 2;
+    var v = clamp(n.velocity / 127, 0, 1);
+    var active = playing && n.start <= t && t < n.start + DRUM_HIT_S;
+    if (active) {
+      sounding[n.pitch] = true;
+    }
+    ctx.beginPath();
+    ctx.moveTo(x, cy - halfH);
+    ctx.lineTo(x + half, cy);
+    ctx.lineTo(x, cy + halfH);
+    ctx.lineTo(x - half, cy);
+    ctx.closePath();
+    ctx.fillStyle = active ? c.noteActive : rgba(c.note, 0.25 + 0.75 * v);
+    ctx.fill();
+    ctx.strokeStyle = active ? rgba(c.note, 1) : rgba(c.note, 0.5 + 0.5 * v);
+    ctx.lineWidth = 1;
+    ctx.stroke();
+    drawn++;
+  }
+  this.root.setAttribute("data-roll-drawn", String(drawn));
+};
+
+/* A drum part's gutter: the lane names, the one sounding (or clicked) lit. */
+Roll.prototype.drawLaneNames = function (sounding, hoverPitch) {
+  var ctx = this.ctx;
+  var c = this.colors;
+  var rowH = this.rowH;
+  var gutter = this.gutter;
+  var size = Math.min(12, Math.max(9, Math.floor(rowH * 0.5)));
+  var litKey = [];
+  ctx.textBaseline = "middle";
+  ctx.textAlign = "left";
+  for (var i = 0; i < this.lanes.length; i++) {
+    var lane = this.lanes[i];
+    var y = RULER + i * rowH;
+    var lit = sounding[lane.pitch] || this.pressedKey === lane.pitch;
+    if (lit) {
+      litKey.push(lane.pitch);
+    }
+    ctx.fillStyle = lit ? rgba(c.note, 1) : i % 2 ? c.keyBlack : c.ruler;
+    ctx.fillRect(0, y, gutter - 1, rowH);
+    ctx.fillStyle = c.keyLine;
+    ctx.fillRect(0, Math.round(y + rowH) - 0.5, gutter - 1, 1);
+    ctx.font = (lit || lane.pitch === hoverPitch ? "700 " : "600 ") + size + "px " + c.font;
+    ctx.fillStyle = lit ? "#0b0c10" : c.keyWhite;
+    ctx.fillText(lane.name, 10, y + rowH / 2 + 0.5, gutter - 16);
+  }
+  // The lane list's buttons light with their lanes (only touched when that changes, not every frame).
+  var key = litKey.join(",");
+  if (key !== this.litLanes) {
+    this.litLanes = key;
+    Array.prototype.forEach.call(this.root.querySelectorAll("[data-roll-lanes] [data-lane-pitch]"), function (button) {
+      button.classList.toggle("is-sounding", litKey.indexOf(Number(button.getAttribute("data-lane-pitch"))) >= 0);
+    });
+  }
 };
 
 Roll.prototype.drawOverview = function (t) {
@@ -1144,7 +1591,7 @@ Roll.prototype.drawOverview = function (t) {
     var n = this.notes[i];
     var x = (n.start / total) * W;
     var w = Math.max(1, ((n.end - n.start) / total) * W);
-    var y = pad + (rows - 1 - (n.pitch - lo)) * rowH;
+    var y = pad + (this.drums ? this.laneOf[n.pitch] : rows - 1 - (n.pitch - lo)) * rowH;
     ctx.fillStyle = rgba(c.note, 0.35 + 0.65 * clamp(n.velocity / 127, 0, 1));
     ctx.fillRect(x, y, w, Math.max(1, rowH));
   }
