@@ -87,7 +87,8 @@ def test_a_drum_part_shows_named_lanes_and_plays_drums(live_server, browser, dja
     assert "Preset" not in browser.find_element(By.CSS_SELECTOR, ".file-facts").text
     details = browser.find_element(By.CSS_SELECTOR, ".tx-details").text
     assert "Quantise strength\nOff" in details and "Humanise\noff" in details, details
-    assert "Kept instruments\nKick, Snare" in details and "Sensitivity" in details, details
+    assert "Kept instruments\nKick, Snare" in details and "Onset sensitivity" in details, details
+    assert "Grid\n1/16 notes" in details and "Seed" not in details, details
     assert browser.find_element(By.CSS_SELECTOR, "[data-midi-count]").text == str(len(clip.notes))
 
     # Show the whole clip: every hit is drawn on the roll.
