@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audio import midi, slicing, tagging
+from audio import export_audio, midi, slicing, tagging
 
 HIT_WINDOW = 0.25  # s of audio the classifier hears per hit (less when the next hit comes sooner)
 LAYER_WINDOW = 0.06  # s of the hit's start whose spectrum tells which instruments play together
@@ -214,15 +214,9 @@ def _tom_note(segment: np.ndarray, sample_rate: int) -> int:
     note, _ = slicing.estimate_pitch(segment[: int(0.2 * sample_rate)], sample_rate, min_confidence=0.3)
     if not note:
         return 45
-    midi = _note_number(note)
+    midi = export_audio.parse_note(note)
     edges = (40, 43, 46, 49, 52)  # MIDI pitches (E2 .. E3) between the six toms
     return TOMS[int(np.searchsorted(edges, midi))]
-
-
-def _note_number(name: str) -> int:
-    names = {"C": 0, "C#": 1, "D": 2, "D#": 3, "E": 4, "F": 5, "F#": 6, "G": 7, "G#": 8, "A": 9, "A#": 10, "B": 11}
-    pitch, octave = name[:-1], int(name[-1])
-    return 12 * (octave + 1) + names.get(pitch, 0)
 
 
 def _cymbal_note(segment: np.ndarray, sample_rate: int) -> int:
@@ -315,9 +309,11 @@ def transcribe(
     velocities = _velocities(levels, [f[1] for f in found])
     notes = []
     for (onset, category, confidence, layered, segment), velocity in zip(found, velocities, strict=True):
+        pitch = _pitch(category, segment, sample_rate)
+        category = CLASS_OF_NOTE[pitch]  # a percussion click is a rim: its own class, which `keep` can name
         if category not in opts["keep"]:
             continue
-        notes.append(DrumNote(onset, _pitch(category, segment, sample_rate), velocity, category, confidence, layered))
+        notes.append(DrumNote(onset, pitch, velocity, category, confidence, layered))
     notes = _place(notes, bpm=bpm, beats=beats, opts=opts)
     return sorted(notes, key=lambda n: (n.start, n.pitch))
 

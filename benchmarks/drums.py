@@ -41,7 +41,6 @@ TRUTH_CLASS = {
     "pedal_hat": "hihat_closed", "open_hat": "hihat_open", "crash": "cymbal", "ride": "cymbal",
     "low_tom": "tom", "mid_tom": "tom", "high_tom": "tom",
 }  # fmt: skip
-NOTE_CLASS = {**drum_midi.CLASS_OF_NOTE, drum_midi.RIM: "rim", drum_midi.COWBELL: "percussion"}
 
 
 def fonts() -> dict[str, str]:
@@ -75,7 +74,7 @@ def score(notes, hits, counts) -> None:
     truth = [(h.time, TRUTH_CLASS[h.label]) for h in hits]
     used = set()
     for note in sorted(notes, key=lambda n: n.start):
-        cls = NOTE_CLASS.get(note.pitch, note.category)
+        cls = note.category  # from its General MIDI note (drum_midi.CLASS_OF_NOTE)
         best = None
         for j, (t, c) in enumerate(truth):
             near = j not in used and c == cls and abs(t - note.start) <= WINDOW

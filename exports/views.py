@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from audio import package
 from audio.export_audio import FORMATS, RATES
-from core.ids import parse_uuid
+from core.ids import parse_id_list, parse_uuid
 from core.media import serve_file
 from exports import services as export_services
 from exports.build import DEFAULT_OPTIONS, PARTS, write_export
@@ -145,21 +145,11 @@ SELECTION_ZIP_MAX = 200
 
 def _selection_ids(request) -> list:
     """Sample ids from `?ids=a,b` or repeated `ids`, in order and without duplicates; ValueError says what is wrong."""
-    raw = [part.strip() for value in request.GET.getlist("ids") for part in value.split(",") if part.strip()]
-    if not raw:
-        raise ValueError("Select at least one sample first.")
-    if len(raw) > SELECTION_ZIP_MAX:
-        raise ValueError(
-            f"A selection ZIP holds at most {SELECTION_ZIP_MAX} samples. For more, export your favourites or a "
-            "collection from the Exports page."
-        )
-    ids = []
-    for value in raw:
-        pk = parse_uuid(value)
-        if pk is None:
-            raise ValueError(f"“{value[:40]}” is not a sample id.")
-        ids.append(pk)
-    return list(dict.fromkeys(ids))
+    return parse_id_list(
+        request.GET.getlist("ids"), limit=SELECTION_ZIP_MAX,
+        too_many=f"A selection ZIP holds at most {SELECTION_ZIP_MAX} samples. For more, export your favourites or "
+        "a collection from the Exports page.",
+    )  # fmt: skip
 
 
 @require_GET

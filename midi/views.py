@@ -84,6 +84,7 @@ def midi_page(request, clip_id):
     length = max([float(n[1]) for n in notes] + [0.0])
     duration = (clip.stem.duration if clip.stem_id else None) or track.duration or length
     pitches = [int(n[2]) for n in notes]
+    held = set(pitches)
     config = {
         "bpm": clip.bpm or DEFAULT_BPM,
         "bpmDetected": clip.bpm is not None,
@@ -93,7 +94,7 @@ def midi_page(request, clip_id):
         # A drum part: the roll shows one named lane per drum note it holds (General MIDI channel 10), top to
         # bottom as a DAW's drum editor lists them, instead of a keyboard.
         "drums": clip.is_drums,
-        "lanes": [[pitch, name] for pitch, name in drum_midi.LANES if pitch in set(pitches)] if clip.is_drums else [],
+        "lanes": [[pitch, name] for pitch, name in drum_midi.LANES if pitch in held] if clip.is_drums else [],
     }
     context = {
         "clip": clip,

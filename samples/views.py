@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from audio.sample_edit import CURVES as FADE_CURVES
+from core.ids import parse_id_list
 from core.media import safe_filename, serve_converted, serve_file
 from core.waveform import wave_path
 from samples import services as sample_services
@@ -80,18 +81,13 @@ def _browser_queryset(user):
 
 def _parse_ids(values) -> list[uuid.UUID]:
     """Sample ids from the form (repeated `ids` fields, or one comma-separated value), without duplicates."""
-    raw = [part.strip() for value in values for part in str(value).split(",") if part.strip()]
-    if not raw:
-        raise BadInput("Select at least one sample first.")
-    if len(raw) > sample_services.MAX_BULK:
-        raise BadInput(f"Select at most {sample_services.MAX_BULK} samples at a time.")
-    ids = []
-    for value in raw:
-        try:
-            ids.append(uuid.UUID(value))
-        except ValueError:
-            raise BadInput(f"“{value[:40]}” is not a sample id.") from None
-    return list(dict.fromkeys(ids))
+    try:
+        return parse_id_list(
+            values, limit=sample_services.MAX_BULK,
+            too_many=f"Select at most {sample_services.MAX_BULK} samples at a time.",
+        )  # fmt: skip
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
 
 
 def _samples_for_ids(request, ids) -> list[Sample]:

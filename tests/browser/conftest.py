@@ -213,3 +213,20 @@ def save_screenshot(browser, name: str, size: tuple[int, int] | None = None) -> 
     path = folder / f"{name}.png"
     browser.save_screenshot(str(path))
     return path
+
+
+SIDEWAYS = """
+var inner = window.innerWidth;
+var out = Array.prototype.filter.call(document.querySelectorAll("body *"), function (el) {
+  var box = el.getBoundingClientRect();
+  return box.width && box.right > inner + 1;
+}).slice(0, 8).map(function (el) { return el.tagName.toLowerCase() + "." + String(el.className).trim(); });
+return [document.documentElement.scrollWidth - inner, out];
+"""
+
+
+def sideways_overflow(browser) -> tuple[int, list[str]]:
+    """(px the page scrolls sideways, up to 8 elements that stick out past the window): (0, []) on a page that
+    fits. The elements are for the assertion's message."""
+    overflow, out = browser.execute_script(SIDEWAYS)
+    return int(overflow), out

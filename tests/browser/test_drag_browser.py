@@ -13,7 +13,14 @@ from django.urls import reverse
 from jobs.services import perform as perform_job
 from samples.models import Sample
 from samples.services import do_request_slice
-from tests.browser.conftest import PHONE, csp_violations, make_track_with_fake_stems, save_screenshot, sign_in
+from tests.browser.conftest import (
+    PHONE,
+    csp_violations,
+    make_track_with_fake_stems,
+    save_screenshot,
+    sideways_overflow,
+    sign_in,
+)
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -160,12 +167,7 @@ def test_a_selection_drags_and_downloads_as_one_zip(live_server, browser, django
     # action bar with its ZIP button fits: no sideways scroll.
     browser.set_window_size(*PHONE)
     time.sleep(0.3)
-    overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
-    wide = browser.execute_script(
-        "var out = [], e = document.querySelector('.bulk-main'); while (e) { out.push(e.tagName + '.' + e.className + "
-        "' ' + Math.round(e.getBoundingClientRect().left) + '-' + Math.round(e.getBoundingClientRect().right)); "
-        "e = e.parentElement; } return [window.innerWidth, out];"
-    )
+    overflow, wide = sideways_overflow(browser)
     assert overflow <= 0, (overflow, wide)
     assert browser.find_element(By.CSS_SELECTOR, "[data-selection-zip]").is_displayed()
     save_screenshot(browser, "samples-selection-phone")

@@ -17,6 +17,7 @@ from tests.browser.conftest import (
     make_track_with_fake_stems,
     save_screenshot,
     seconds_of,
+    sideways_overflow,
     sign_in,
 )
 
@@ -35,7 +36,6 @@ return {mode: root.getAttribute('data-roll-mode'), lanes: root.getAttribute('dat
         position: parseFloat(root.getAttribute('data-position')), playMode: root.getAttribute('data-mode'),
         time: audio.currentTime, paused: audio.paused, muted: audio.muted};
 """
-OVERFLOW = "return document.documentElement.scrollWidth - window.innerWidth;"
 
 
 def test_a_drum_part_shows_named_lanes_and_plays_drums(live_server, browser, django_user_model, tmp_path):
@@ -122,10 +122,10 @@ def test_a_drum_part_shows_named_lanes_and_plays_drums(live_server, browser, dja
 
     # A phone: no sideways scroll, the lanes still there.
     browser.set_window_size(*PHONE)
-    wait.until(lambda d: d.execute_script(OVERFLOW) <= 0)
+    wait.until(lambda d: sideways_overflow(d)[0] <= 0)
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", roll)
     save_screenshot(browser, "drum-roll-phone", PHONE)
-    assert browser.execute_script(OVERFLOW) <= 0
+    assert sideways_overflow(browser)[0] <= 0, sideways_overflow(browser)
 
     collect_console()
     errors = [line for line in console if "SEVERE" in line or "Uncaught" in line]
